@@ -1,0 +1,79 @@
+package release
+
+import (
+	"context"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+)
+
+// App describes an application. Its zero value, given only a Name, is a
+// release with no HTTP server and no tasks; C is the application's
+// configuration struct, loaded from the environment by
+// [github.com/relkit/relkit/runtimeconfig] (embed
+// [github.com/relkit/relkit/runtimeconfig.Base] in it).
+type App[C any] struct {
+	// Name is the release name: it names the binary in help output, the
+	// log file and the release tarball. Required.
+	Name string
+
+	// Version is the release version. Default: a version injected at build
+	// time with -ldflags "-X github.com/relkit/relkit/release.version=VSN"
+	// (relkit build does this), else the main module's version from the
+	// build info, else "devel". An injected version wins over this field.
+	Version string
+
+	// Server is the code-level default for running the HTTP server at start,
+	// like Phoenix's `server: true`. The SERVER variable overrides it.
+	Server bool
+
+	// Handler builds the HTTP handler once configuration is loaded. It runs
+	// at start, before the server listens; an error aborts the boot.
+	Handler func(ctx context.Context, cfg *C, log *slog.Logger) (http.Handler, error)
+
+	// Tasks are the named one-off tasks run by `eval TASK`.
+	Tasks Tasks[C]
+
+	// Defaults are code-level defaults for environment variables, applied
+	// when the variable is unset, e.g. {"DATABASE_URL": "sqlite://app.db"}.
+	// They take precedence over envDefault tags.
+	Defaults map[string]string
+
+	// Migrations holds the SQL migrations embedded in the binary, as
+	// NNN_name.up.sql / NNN_name.down.sql files at its root. Nil: the app
+	// has no migrations.
+	Migrations fs.FS
+}
+
+// Tasks maps task names to tasks.
+type Tasks[C any] map[string]Task[C]
+
+// Task is a named one-off piece of work an operator runs against a release:
+// `myapp eval greet Ada`.
+type Task[C any] struct {
+	// Summary is the one-line description shown by `eval` with no task.
+	Summary string
+
+	// Usage shows the task's arguments, e.g. "[name]".
+	Usage string
+
+	// Run does the work. A returned error is printed and makes the command
+	// exit 1; return a [UsageError] for bad arguments (exit 64).
+	Run func(ctx context.Context, call *Call[C]) error
+}
+
+// Call is what a task receives: its arguments, the loaded configuration, a
+// logger and the caller's standard streams.
+type Call[C any] struct {
+	// Args are the task's arguments, after the task name.
+	Args []string
+	// Config is the configuration loaded from the environment.
+	Config *C
+	// Logger is the release's logger.
+	Logger *slog.Logger
+	// Stdin, Stdout and Stderr are the caller's streams.
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+}
