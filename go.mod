@@ -2,7 +2,4 @@ module github.com/relkit/relkit
 
 go 1.24.0
 
-require (
-	github.com/caarlos0/env/v10 v10.0.0 // indirect
-	github.com/lmittmann/tint v1.2.1 // indirect
-)
+require github.com/caarlos0/env/v10 v10.0.0
