@@ -114,3 +114,8 @@ func (f *LogFormat) UnmarshalText(b []byte) error {
 	}
 	return fmt.Errorf("want one of auto, text, json")
 }
+
+// BaseConfig returns b. Through embedding, every configuration struct that
+// embeds Base has this method, which is how the release package finds the
+// variables it needs in an application's own configuration type.
+func (b *Base) BaseConfig() *Base { return b }

@@ -1,0 +1,57 @@
+package release
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+)
+
+const configSummary = "print every variable the app reads: value (secrets redacted), source, default"
+
+func (r *runner[C]) config(_ context.Context, args []string) error {
+	fs := r.flags("config", "[-json]", configSummary+"; exits 78 when the configuration is invalid")
+	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	if err := r.parse(fs, args); err != nil {
+		return err
+	}
+	_, _, vars, err := r.loadConfig()
+	if *asJSON {
+		type jsonVar struct {
+			Name        string `json:"name"`
+			Value       string `json:"value"`
+			Source      string `json:"source"`
+			Default     string `json:"default,omitempty"`
+			Required    bool   `json:"required"`
+			Secret      bool   `json:"secret"`
+			Description string `json:"description,omitempty"`
+		}
+		out := make([]jsonVar, 0, len(vars))
+		for _, v := range vars {
+			out = append(out, jsonVar{v.Name, v.Value, string(v.Source), v.Default, v.Required, v.Secret, v.Description})
+		}
+		enc := json.NewEncoder(r.stdout)
+		enc.SetIndent("", "  ")
+		if encErr := enc.Encode(out); encErr != nil {
+			return encErr
+		}
+		return err
+	}
+	tw := tabwriter.NewWriter(r.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "VARIABLE\tVALUE\tSOURCE\tDEFAULT\tREQUIRED\tDESCRIPTION")
+	for _, v := range vars {
+		value, def, req := v.Value, v.Default, "no"
+		if v.Source == "unset" {
+			value = "-"
+		}
+		if !v.HasDefault {
+			def = "-"
+		}
+		if v.Required {
+			req = "yes"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Name, value, v.Source, def, req, v.Description)
+	}
+	tw.Flush()
+	return err
+}

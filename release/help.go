@@ -1,0 +1,32 @@
+package release
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+)
+
+const helpSummary = "list the commands"
+
+func (r *runner[C]) help(_ context.Context, args []string) error {
+	fs := r.flags("help", "", helpSummary)
+	if err := r.parse(fs, args); err != nil {
+		return err
+	}
+	r.writeHelp(r.stdout)
+	return nil
+}
+
+func (r *runner[C]) writeHelp(w io.Writer) {
+	fmt.Fprintf(w, "%s %s, a release built with relkit\n\nUsage: %s COMMAND [ARGS]\n\nCommands:\n", r.name, r.version, r.name)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, c := range r.commands() {
+		if !c.hidden {
+			fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
+		}
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nRun \"%s COMMAND -h\" for a command's flags, \"%s config\" for its configuration.\n"+
+		"Exit codes: 0 ok, 1 failure, 64 usage error, 78 configuration error.\n", r.name, r.name)
+}

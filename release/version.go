@@ -1,0 +1,63 @@
+package release
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+)
+
+// version is set at build time by relkit build:
+//
+//	go build -ldflags "-X github.com/relkit/relkit/release.version=1.2.0"
+var version string
+
+const versionSummary = "print the name and version (-v: VCS revision, Go version, OS/arch)"
+
+// resolveVersion picks the release version: the one injected at build time,
+// else the App's, else the main module's, else "devel".
+func resolveVersion(appVersion string) string {
+	if version != "" {
+		return version
+	}
+	if appVersion != "" {
+		return appVersion
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
+func (r *runner[C]) versionCmd(_ context.Context, args []string) error {
+	fs := r.flags("version", "[-v]", versionSummary)
+	verbose := fs.Bool("v", false, "also print the VCS revision, Go version and OS/arch")
+	if err := r.parse(fs, args); err != nil {
+		return err
+	}
+	fmt.Fprintf(r.stdout, "%s %s\n", r.name, r.version)
+	if !*verbose {
+		return nil
+	}
+	revision, modified, built := "unknown", "", ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				revision = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					modified = " (modified)"
+				}
+			case "vcs.time":
+				built = s.Value
+			}
+		}
+	}
+	fmt.Fprintf(r.stdout, "revision: %s%s\n", revision, modified)
+	if built != "" {
+		fmt.Fprintf(r.stdout, "commit time: %s\n", built)
+	}
+	fmt.Fprintf(r.stdout, "go: %s\nplatform: %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return nil
+}
