@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/relkit/relkit/release/releasetest"
 )
 
 func TestGreet(t *testing.T) {
@@ -61,4 +63,9 @@ func TestHandler(t *testing.T) {
 	if want, got := "hello 0.1.0\n", stdout.String(); want != got {
 		t.Fatalf("version: want %q, got %q", want, got)
 	}
+}
+
+func TestReleaseContract(t *testing.T) {
+	t.Parallel()
+	releasetest.Check(t, app(), map[string]string{"SECRET_KEY_BASE": strings.Repeat("k", 64)})
 }
