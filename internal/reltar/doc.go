@@ -2,7 +2,8 @@
 // reproducible: the same release tree gives the same .tar.gz on any machine,
 // whoever runs the build, wherever the tree lives and whatever the umask.
 //
-// [Write] packs a release tree as gzip-compressed tar with
+// [Write] packs the files a release's manifest (release.json) lists, and
+// nothing else, as gzip-compressed tar with
 //
 //   - entries in lexical order, directories before their contents;
 //   - one fixed modification time for every entry (the release's build

@@ -9,8 +9,13 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"sort"
+	"strings"
 	"time"
+
+	"github.com/relkit/relkit/internal/manifest"
 )
 
 // Name returns the tarball file name for a release:
@@ -19,11 +24,22 @@ func Name(name, version, goos, goarch string) string {
 	return fmt.Sprintf("%s-%s-%s-%s.tar.gz", name, version, goos, goarch)
 }
 
-// Write packs the tree at root into w as a reproducible gzip-compressed tar
-// whose entries all carry mtime (truncated to whole seconds). It fails on
-// anything but directories, regular files and symbolic links.
-func Write(w io.Writer, root string, mtime time.Time) error {
-	mtime = mtime.UTC().Truncate(time.Second)
+// Dirs are the empty directories every release tarball carries, for the
+// running release's PID file, control socket and logs.
+var Dirs = []string{"tmp", "log"}
+
+// Write packs the release at root described by m into w as a reproducible
+// gzip-compressed tar: exactly the files m lists, m's own release.json,
+// their parent directories and the empty [Dirs]. Anything else under root
+// (a PID file, logs, other releases) is left out. Every entry carries
+// m.BuildTime (truncated to whole seconds). Call [manifest.Manifest.Verify]
+// first: Write only checks sizes.
+func Write(w io.Writer, root string, m *manifest.Manifest) error {
+	entries, err := entries(m)
+	if err != nil {
+		return err
+	}
+	mtime := m.BuildTime.UTC().Truncate(time.Second)
 	zw, err := gzip.NewWriterLevel(w, gzip.BestCompression)
 	if err != nil {
 		return err
@@ -31,41 +47,25 @@ func Write(w io.Writer, root string, mtime time.Time) error {
 	// The gzip header stays empty: no name, no modification time; Go's
 	// writer always records OS "unknown".
 	tw := tar.NewWriter(zw)
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if p == root {
-			return nil
-		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			return err
-		}
-		hdr := &tar.Header{
-			Name:    filepath.ToSlash(rel),
-			ModTime: mtime,
-			Format:  tar.FormatPAX,
-		}
-		switch t := d.Type(); {
-		case t.IsDir():
-			hdr.Typeflag, hdr.Mode, hdr.Name = tar.TypeDir, 0o755, hdr.Name+"/"
-			return tw.WriteHeader(hdr)
-		case t&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			hdr.Typeflag, hdr.Mode, hdr.Linkname = tar.TypeSymlink, 0o777, filepath.ToSlash(target)
-			return tw.WriteHeader(hdr)
-		case t.IsRegular():
-			return writeFile(tw, hdr, p)
+	for _, e := range entries {
+		hdr := &tar.Header{Name: e.Path, ModTime: mtime, Format: tar.FormatPAX}
+		switch {
+		case strings.HasSuffix(e.Path, "/"):
+			hdr.Typeflag, hdr.Mode = tar.TypeDir, 0o755
+			err = tw.WriteHeader(hdr)
+		case e.Link != "":
+			hdr.Typeflag, hdr.Mode, hdr.Linkname = tar.TypeSymlink, 0o777, e.Link
+			err = tw.WriteHeader(hdr)
 		default:
-			return fmt.Errorf("%s is a %s; a release tarball holds only directories, regular files and symbolic links", p, t)
+			hdr.Typeflag, hdr.Mode = tar.TypeReg, 0o644
+			if e.Mode == "0755" {
+				hdr.Mode = 0o755
+			}
+			err = writeFile(tw, hdr, filepath.Join(root, filepath.FromSlash(e.Path)))
 		}
-	})
-	if err != nil {
-		return fmt.Errorf("pack %s: %w", root, err)
+		if err != nil {
+			return fmt.Errorf("pack %s: %w", root, err)
+		}
 	}
 	if err := tw.Close(); err != nil {
 		return fmt.Errorf("pack %s: %w", root, err)
@@ -76,7 +76,43 @@ func Write(w io.Writer, root string, mtime time.Time) error {
 	return nil
 }
 
+// entries lists the tarball's entries in order; directories end in "/".
+func entries(m *manifest.Manifest) ([]manifest.File, error) {
+	seen := map[string]bool{}
+	var out []manifest.File
+	addDirs := func(p string) {
+		for d := path.Dir(p); d != "." && !seen[d+"/"]; d = path.Dir(d) {
+			seen[d+"/"] = true
+			out = append(out, manifest.File{Path: d + "/"})
+		}
+	}
+	files := append([]manifest.File{}, m.Files...)
+	files = append(files, manifest.File{Path: path.Join(m.Dir(), manifest.FileName)})
+	for _, d := range Dirs {
+		files = append(files, manifest.File{Path: d + "/"})
+	}
+	for _, f := range files {
+		if !fs.ValidPath(strings.TrimSuffix(f.Path, "/")) {
+			return nil, fmt.Errorf("release.json lists an invalid path %q; rebuild the release", f.Path)
+		}
+		if seen[f.Path] {
+			continue
+		}
+		seen[f.Path] = true
+		addDirs(f.Path)
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
 func writeFile(tw *tar.Writer, hdr *tar.Header, p string) error {
+	// Lstat before opening: opening a named pipe would block.
+	if info, err := os.Lstat(p); err != nil {
+		return err
+	} else if !info.Mode().IsRegular() {
+		return fmt.Errorf("%s is a %s, release.json says a regular file", p, info.Mode().Type())
+	}
 	f, err := os.Open(p)
 	if err != nil {
 		return err
@@ -86,10 +122,10 @@ func writeFile(tw *tar.Writer, hdr *tar.Header, p string) error {
 	if err != nil {
 		return err
 	}
-	hdr.Typeflag, hdr.Size, hdr.Mode = tar.TypeReg, info.Size(), 0o644
-	if info.Mode().Perm()&0o111 != 0 {
-		hdr.Mode = 0o755
+	if !info.Mode().IsRegular() {
+		return fmt.Errorf("%s is a %s, release.json says a regular file", p, info.Mode().Type())
 	}
+	hdr.Size = info.Size()
 	if err := tw.WriteHeader(hdr); err != nil {
 		return err
 	}
@@ -103,18 +139,18 @@ func writeFile(tw *tar.Writer, hdr *tar.Header, p string) error {
 	return nil
 }
 
-// WriteFile packs root into the file at dst (see [Write]), then writes
+// WriteFile packs the release at root into the file at dst (see [Write]), then writes
 // dst.sha256 next to it (see [WriteChecksum]), and returns the tarball's
 // hex SHA-256. The tarball is written to a temporary file and renamed, so
 // dst is never left half-written.
-func WriteFile(dst, root string, mtime time.Time) (string, error) {
+func WriteFile(dst, root string, m *manifest.Manifest) (string, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(dst), ".reltar-*")
 	if err != nil {
 		return "", fmt.Errorf("create tarball: %w", err)
 	}
 	defer os.Remove(tmp.Name())
 	h := sha256.New()
-	if err := Write(io.MultiWriter(tmp, h), root, mtime); err != nil {
+	if err := Write(io.MultiWriter(tmp, h), root, m); err != nil {
 		tmp.Close()
 		return "", err
 	}

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/relkit/relkit/internal/manifest"
 )
 
 var buildTime = time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
@@ -29,9 +31,8 @@ func writeTree(t *testing.T, fileMode os.FileMode, mtime time.Time) string {
 		}
 	}
 	files := map[string]os.FileMode{
-		"releases/1.0.0/app":          0o700 | fileMode,
-		"releases/1.0.0/release.json": 0o600 | fileMode&0o044,
-		"etc/conf.d/app.conf":         0o600 | fileMode&0o044,
+		"releases/1.0.0/app":  0o700 | fileMode,
+		"etc/conf.d/app.conf": 0o600 | fileMode&0o044,
 	}
 	for f, mode := range files {
 		p := filepath.Join(root, f)
@@ -48,13 +49,42 @@ func writeTree(t *testing.T, fileMode os.FileMode, mtime time.Time) string {
 	if err := os.Symlink("../releases/1.0.0/app", filepath.Join(root, "bin", "app")); err != nil {
 		t.Fatal(err)
 	}
+	m := releaseManifest(t, root)
+	if err := m.Write(filepath.Join(root, "releases", "1.0.0", manifest.FileName)); err != nil {
+		t.Fatal(err)
+	}
+	// What a release run from this directory leaves behind, and another
+	// release: none of it belongs in the tarball.
+	for f, data := range map[string]string{"tmp/app.pid": "42", "releases/0.9.0/app": "old"} {
+		p := filepath.Join(root, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return root
+}
+
+func releaseManifest(t *testing.T, root string) *manifest.Manifest {
+	t.Helper()
+	files, err := manifest.Scan(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &manifest.Manifest{Name: "app", Version: "1.0.0", OS: "linux", Arch: "arm64",
+		BuildTime: buildTime.Add(300 * time.Millisecond), Files: files}
 }
 
 func pack(t *testing.T, root string) []byte {
 	t.Helper()
+	m, err := manifest.Read(filepath.Join(root, "releases", "1.0.0", manifest.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
 	var buf bytes.Buffer
-	if err := Write(&buf, root, buildTime.Add(300*time.Millisecond)); err != nil {
+	if err := Write(&buf, root, m); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
@@ -91,6 +121,7 @@ func TestWriteHeaders(t *testing.T) {
 		{"etc/", tar.TypeDir, 0o755, ""},
 		{"etc/conf.d/", tar.TypeDir, 0o755, ""},
 		{"etc/conf.d/app.conf", tar.TypeReg, 0o644, ""},
+		{"log/", tar.TypeDir, 0o755, ""},
 		{"releases/", tar.TypeDir, 0o755, ""},
 		{"releases/1.0.0/", tar.TypeDir, 0o755, ""},
 		{"releases/1.0.0/app", tar.TypeReg, 0o755, ""},
@@ -117,7 +148,7 @@ func TestWriteHeaders(t *testing.T) {
 		if len(h.PAXRecords) != 0 {
 			t.Errorf("%s: want no PAX records (they may carry host data), got %v", h.Name, h.PAXRecords)
 		}
-		if h.Typeflag == tar.TypeReg {
+		if h.Typeflag == tar.TypeReg && h.Name != "releases/1.0.0/release.json" {
 			body, _ := io.ReadAll(tr)
 			if want := "content of " + h.Name; string(body) != want {
 				t.Errorf("%s: want content %q, got %q", h.Name, want, body)
@@ -134,19 +165,35 @@ func TestWriteHeaders(t *testing.T) {
 	}
 }
 
-func TestWriteRejectsSpecialFiles(t *testing.T) {
+func TestWriteRejects(t *testing.T) {
 	t.Parallel()
-	root := t.TempDir()
-	if err := os.WriteFile(filepath.Join(root, "a"), nil, 0o644); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name    string
+		files   []manifest.File
+		setup   func(root string) error
+		wantErr string
+	}{
+		{"pipe where the manifest says file", []manifest.File{{Path: "fifo", Mode: "0644"}},
+			func(root string) error { return syscall.Mkfifo(filepath.Join(root, "fifo"), 0o644) },
+			"release.json says a regular file"},
+		{"path leaving the root", []manifest.File{{Path: "../etc/passwd", Mode: "0644"}},
+			func(string) error { return nil }, "invalid path"},
+		{"file missing", []manifest.File{{Path: "gone", Mode: "0644"}},
+			func(string) error { return nil }, "no such file"},
 	}
-	fifo := filepath.Join(root, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	err := Write(io.Discard, root, buildTime)
-	if err == nil || !strings.Contains(err.Error(), "only directories, regular files and symbolic links") {
-		t.Fatalf("Write: want an error naming what a tarball holds, got %v", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			root := t.TempDir()
+			if err := tt.setup(root); err != nil {
+				t.Fatal(err)
+			}
+			m := &manifest.Manifest{Name: "app", Version: "1.0.0", Files: tt.files}
+			err := Write(io.Discard, root, m)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Write: want error containing %q, got %v", tt.wantErr, err)
+			}
+		})
 	}
 }
 
@@ -158,7 +205,11 @@ func TestWriteFileAndChecksum(t *testing.T) {
 	if want := "app-1.0.0-linux-arm64.tar.gz"; filepath.Base(dst) != want {
 		t.Fatalf("Name: want %s, got %s", want, filepath.Base(dst))
 	}
-	sum, err := WriteFile(dst, root, buildTime)
+	m, err := manifest.Read(filepath.Join(root, "releases", "1.0.0", manifest.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := WriteFile(dst, root, m)
 	if err != nil {
 		t.Fatal(err)
 	}
