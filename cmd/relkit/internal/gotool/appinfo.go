@@ -23,10 +23,26 @@ type AppInfo struct {
 	// Version is the version the binary reports: the injected one, else
 	// the one the app declares.
 	Version string `json:"version"`
+	// Server is the app's code default for running the HTTP server.
+	Server bool `json:"server"`
 	// Port is the app's default HTTP port; 0 when it does not say.
 	Port int `json:"port,omitempty"`
+	// Variables are the environment variables the app reads.
+	Variables []Variable `json:"variables"`
 	// Migrations are the embedded SQL migrations with their checksums.
 	Migrations []manifest.Migration `json:"migrations"`
+}
+
+// Variable is one environment variable the app reads.
+type Variable struct {
+	// Name is the variable's name, e.g. "DATABASE_URL".
+	Name string `json:"name"`
+	// Secret marks values that must never be shown.
+	Secret bool `json:"secret"`
+	// Required marks variables without which the app refuses to boot.
+	Required bool `json:"required"`
+	// Default is the code default; empty for secrets and for none.
+	Default string `json:"default,omitempty"`
 }
 
 // QueryApp runs the host binary at path with [InfoCommand] and decodes its
