@@ -35,9 +35,8 @@ func buildCommand() *command {
 	return &command{
 		name:     "build",
 		synopsis: "[-version V] [-target os/arch,...] [-o DIR] [-tar] [PKG]",
-		summary: buildSummary + `.
-
-PKG is the app's main package (default "."). The binary is built with
+		summary:  buildSummary,
+		long: `PKG is the app's main package (default "."). The binary is built with
 -trimpath and CGO_ENABLED=0 (unless the environment sets CGO_ENABLED), the
 version injected with -ldflags -X. One target gives DIR/NAME, several give
 DIR/NAME-OS-ARCH each. The build time recorded in release.json, and used for

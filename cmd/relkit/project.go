@@ -14,9 +14,9 @@ import (
 // project is the app being released: its main package, the toolchain that
 // builds it, and the host target.
 type project struct {
-	tc     *gotool.Toolchain
-	pkg    *gotool.Package
-	hostOS string
+	tc      *gotool.Toolchain
+	pkg     *gotool.Package
+	hostOS  string
 	hostCPU string
 }
 

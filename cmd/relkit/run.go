@@ -28,9 +28,10 @@ type osEnv struct {
 
 // command is one relkit subcommand.
 type command struct {
-	name    string
+	name     string
 	synopsis string // arguments after the name, for usage
-	summary string
+	summary  string // one line, for the command list
+	long     string // paragraphs shown by `relkit help NAME`
 	// flags declares the command's flags on fs and returns the function
 	// that runs it with the remaining arguments.
 	flags func(fs *flag.FlagSet) func(ctx context.Context, e *osEnv, args []string) error
@@ -121,6 +122,9 @@ func newFlagSet(c *command) *flag.FlagSet {
 // writeUsage prints c's synopsis, summary and flags.
 func writeUsage(w io.Writer, c *command, fs *flag.FlagSet) {
 	fmt.Fprintf(w, "Usage: relkit %s %s\n\n%s\n", c.name, c.synopsis, c.summary)
+	if c.long != "" {
+		fmt.Fprintf(w, "\n%s\n", c.long)
+	}
 	var hasFlags bool
 	fs.VisitAll(func(*flag.Flag) { hasFlags = true })
 	if hasFlags {

@@ -16,9 +16,8 @@ func tarCommand() *command {
 	return &command{
 		name:     "tar",
 		synopsis: "[-o DIR] [RELEASE_DIR...]",
-		summary: `pack assembled releases as reproducible NAME-VSN-OS-ARCH.tar.gz files plus .sha256.
-
-Each RELEASE_DIR (default: every release under _build/rel of the module in
+		summary:  "pack assembled releases as reproducible NAME-VSN-OS-ARCH.tar.gz files plus .sha256",
+		long: `Each RELEASE_DIR (default: every release under _build/rel of the module in
 the working directory) is verified against its release.json first. The
 tarball holds exactly the files release.json lists, so PID files and logs of
 a release that was run in place are left out. Unpack it with

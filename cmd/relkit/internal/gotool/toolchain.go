@@ -56,8 +56,8 @@ func (t *Toolchain) List(ctx context.Context, pkg string) (*Package, error) {
 	for {
 		var p struct {
 			ImportPath, Dir, Name string
-			Module             *struct{ Path, Dir string }
-			Error              *struct{ Err string }
+			Module                *struct{ Path, Dir string }
+			Error                 *struct{ Err string }
 		}
 		if err := dec.Decode(&p); err == io.EOF {
 			break
