@@ -14,10 +14,11 @@ import (
 // project is the app being released: its main package, the toolchain that
 // builds it, and the host target.
 type project struct {
-	tc      *gotool.Toolchain
-	pkg     *gotool.Package
-	hostOS  string
-	hostCPU string
+	tc        *gotool.Toolchain
+	pkg       *gotool.Package
+	hostOS    string
+	hostCPU   string
+	goVersion string // e.g. "go1.24.2"
 }
 
 // openProject locates pkgArg (default ".") for e's working directory.
@@ -35,11 +36,11 @@ func openProject(ctx context.Context, e *osEnv, args []string, cmd string) (*pro
 	if err != nil {
 		return nil, err
 	}
-	genv, err := tc.GoEnv(ctx, "GOOS", "GOARCH")
+	genv, err := tc.GoEnv(ctx, "GOOS", "GOARCH", "GOVERSION")
 	if err != nil {
 		return nil, err
 	}
-	return &project{tc: tc, pkg: pkg, hostOS: genv["GOOS"], hostCPU: genv["GOARCH"]}, nil
+	return &project{tc: tc, pkg: pkg, hostOS: genv["GOOS"], hostCPU: genv["GOARCH"], goVersion: genv["GOVERSION"]}, nil
 }
 
 // probe builds a host binary of the app into dir and asks it about itself.
