@@ -63,9 +63,10 @@ func (t target) String() string { return t.os + "/" + t.arch }
 
 var targetRE = regexp.MustCompile(`^[a-z0-9]+/[a-z0-9]+$`)
 
-func parseTargets(s, hostOS, hostArch string) ([]target, error) {
+// parseTargets parses -target; nil means the host's.
+func parseTargets(s string) ([]target, error) {
 	if s == "" {
-		return []target{{hostOS, hostArch}}, nil
+		return nil, nil
 	}
 	var out []target
 	seen := map[string]bool{}
@@ -98,14 +99,17 @@ func runBuild(ctx context.Context, e *osEnv, f buildFlags, args []string) error 
 			return usagef("relkit help build", "-version: %v", err)
 		}
 	}
+	targets, err := parseTargets(f.targets)
+	if err != nil {
+		return err
+	}
 	p, err := openProject(ctx, e, args, "build")
 	if err != nil {
 		return err
 	}
 	p.tc.Stderr = e.stderr
-	targets, err := parseTargets(f.targets, p.hostOS, p.hostCPU)
-	if err != nil {
-		return err
+	if targets == nil {
+		targets = []target{{p.hostOS, p.hostCPU}}
 	}
 	buildTime, timeSource, err := releaseTime(e.env)
 	if err != nil {
