@@ -262,7 +262,8 @@ func TestBuildRefuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := relkit(t, testEnv(tt.env...), append(tt.args[:1], append([]string{"-o", t.TempDir()}, tt.args[1:]...)...)...)
+			args := append([]string{tt.args[0], "-o", t.TempDir()}, tt.args[1:]...)
+			r := relkit(t, testEnv(tt.env...), args...)
 			if r.code != tt.wantCode {
 				t.Fatalf("want exit %d, got %d\nstderr: %s", tt.wantCode, r.code, r.stderr)
 			}

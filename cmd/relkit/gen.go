@@ -41,15 +41,15 @@ type genKind struct {
 	name   string
 	outDir string // default output directory relative to the module root
 	// flags declares the kind's own flags and returns the generator.
-	flags func(fs *flag.FlagSet) func(p *project, app gen.App, info *gotool.AppInfo) ([]gen.File, error)
+	flags func(fs *flag.FlagSet) func(p *project, app gen.App) ([]gen.File, error)
 }
 
 func genKinds() []genKind {
 	return []genKind{
-		{name: "docker", outDir: ".", flags: func(fs *flag.FlagSet) func(*project, gen.App, *gotool.AppInfo) ([]gen.File, error) {
+		{name: "docker", outDir: ".", flags: func(fs *flag.FlagSet) func(*project, gen.App) ([]gen.File, error) {
 			uid := fs.Int("uid", gen.DefaultUID, "numeric user and group the container runs as (not 0)")
 			goVersion := fs.String("go", "", "golang image tag of the builder stage (default: this toolchain's major.minor, e.g. 1.24)")
-			return func(p *project, app gen.App, _ *gotool.AppInfo) ([]gen.File, error) {
+			return func(p *project, app gen.App) ([]gen.File, error) {
 				rel, err := filepath.Rel(p.pkg.ModuleDir, p.pkg.Dir)
 				if err != nil {
 					return nil, err
@@ -61,7 +61,7 @@ func genKinds() []genKind {
 				return gen.Docker(app, gen.DockerOptions{Package: filepath.ToSlash(rel), GoVersion: gv, UID: *uid})
 			}
 		}},
-		{name: "systemd", outDir: filepath.Join("deploy", "systemd"), flags: func(fs *flag.FlagSet) func(*project, gen.App, *gotool.AppInfo) ([]gen.File, error) {
+		{name: "systemd", outDir: filepath.Join("deploy", "systemd"), flags: func(fs *flag.FlagSet) func(*project, gen.App) ([]gen.File, error) {
 			var o gen.SystemdOptions
 			fs.StringVar(&o.Root, "root", "", "directory the release is unpacked into (default /opt/NAME)")
 			fs.StringVar(&o.User, "user", "", "user running the service (default: the release name)")
@@ -69,21 +69,21 @@ func genKinds() []genKind {
 			fs.BoolVar(&o.Socket, "socket", false, "also write NAME.socket: systemd holds the listening socket (socket activation)")
 			fs.StringVar(&o.Listen, "listen", "", "the socket's ListenStream=, PORT or IP:PORT (default: the app's port)")
 			drain := fs.Duration("drain-delay", 0, "DRAIN_DELAY: how long the app keeps serving after SIGTERM while /readyz fails (default: the app's)")
-			return func(_ *project, app gen.App, _ *gotool.AppInfo) ([]gen.File, error) {
+			return func(_ *project, app gen.App) ([]gen.File, error) {
 				if *drain != 0 {
 					app.DrainDelay = *drain
 				}
 				return gen.Systemd(app, o)
 			}
 		}},
-		{name: "k8s", outDir: filepath.Join("deploy", "k8s"), flags: func(fs *flag.FlagSet) func(*project, gen.App, *gotool.AppInfo) ([]gen.File, error) {
+		{name: "k8s", outDir: filepath.Join("deploy", "k8s"), flags: func(fs *flag.FlagSet) func(*project, gen.App) ([]gen.File, error) {
 			var o gen.KubernetesOptions
 			fs.StringVar(&o.Image, "image", "", "container image (default NAME:VSN, as built from relkit gen docker's Dockerfile)")
 			fs.IntVar(&o.Replicas, "replicas", gen.DefaultReplicas, "Deployment replicas")
 			fs.StringVar(&o.SecretName, "secret", "", "Secret holding the secret variables (default NAME-secrets)")
 			fs.DurationVar(&o.PreStop, "prestop", gen.DefaultPreStop, "preStop sleep before SIGTERM")
 			drain := fs.Duration("drain-delay", 5*time.Second, "DRAIN_DELAY set on the pods")
-			return func(_ *project, app gen.App, _ *gotool.AppInfo) ([]gen.File, error) {
+			return func(_ *project, app gen.App) ([]gen.File, error) {
 				app.DrainDelay = *drain
 				return gen.Kubernetes(app, o)
 			}
@@ -136,7 +136,7 @@ func runGen(ctx context.Context, e *osEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	files, err := generate(p, app, info)
+	files, err := generate(p, app)
 	if err != nil {
 		return err
 	}
