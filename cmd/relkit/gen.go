@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/relkit/relkit/cmd/relkit/internal/gen"
+	"github.com/relkit/relkit/cmd/relkit/internal/gotool"
+)
+
+const genSynopsis = "docker|systemd|k8s [flags] [PKG]"
+
+func genCommand() *command {
+	return &command{
+		name:     "gen",
+		synopsis: genSynopsis,
+		summary:  "write a Dockerfile, systemd units or Kubernetes manifests for the app",
+		long: `The app's name, version, port and secret variables come from the app
+itself (a host build of PKG, default "."). Existing files are not
+overwritten without -force. Run relkit gen KIND -h for KIND's flags.
+
+  docker    Dockerfile and .dockerignore (default: in the module root)
+  systemd   NAME.service, and NAME.socket with -socket (default: deploy/systemd)
+  k8s       NAME.yaml: Deployment, Service, migration Job (default: deploy/k8s)`,
+		flags: func(*flag.FlagSet) func(context.Context, *osEnv, []string) error {
+			return runGen
+		},
+	}
+}
+
+// genKind is one kind of deployment files.
+type genKind struct {
+	name   string
+	outDir string // default output directory relative to the module root
+	// flags declares the kind's own flags and returns the generator.
+	flags func(fs *flag.FlagSet) func(p *project, app gen.App) ([]gen.File, error)
+}
+
+func genKinds() []genKind {
+	return []genKind{
+		{name: "docker", outDir: ".", flags: func(fs *flag.FlagSet) func(*project, gen.App) ([]gen.File, error) {
+			uid := fs.Int("uid", gen.DefaultUID, "numeric user and group the container runs as (not 0)")
+			goVersion := fs.String("go", "", "golang image tag of the builder stage (default: this toolchain's major.minor, e.g. 1.24)")
+			return func(p *project, app gen.App) ([]gen.File, error) {
+				rel, err := filepath.Rel(p.pkg.ModuleDir, p.pkg.Dir)
+				if err != nil {
+					return nil, err
+				}
+				gv := *goVersion
+				if gv == "" {
+					gv = minorVersion(p.goVersion)
+				}
+				return gen.Docker(app, gen.DockerOptions{Package: filepath.ToSlash(rel), GoVersion: gv, UID: *uid})
+			}
+		}},
+		{name: "systemd", outDir: filepath.Join("deploy", "systemd"), flags: func(fs *flag.FlagSet) func(*project, gen.App) ([]gen.File, error) {
+			var o gen.SystemdOptions
+			fs.StringVar(&o.Root, "root", "", "directory the release is unpacked into (default /opt/NAME)")
+			fs.StringVar(&o.User, "user", "", "user running the service (default: the release name)")
+			fs.StringVar(&o.EnvironmentFile, "env-file", "", "environment file with the configuration (default /etc/NAME/NAME.env)")
+			fs.BoolVar(&o.Socket, "socket", false, "also write NAME.socket: systemd holds the listening socket (socket activation)")
+			fs.StringVar(&o.Listen, "listen", "", "the socket's ListenStream=, PORT or IP:PORT (default: the app's port)")
+			drain := fs.Duration("drain-delay", 0, "DRAIN_DELAY: how long the app keeps serving after SIGTERM while /readyz fails (default: the app's)")
+			return func(_ *project, app gen.App) ([]gen.File, error) {
+				if *drain != 0 {
+					app.DrainDelay = *drain
+				}
+				return gen.Systemd(app, o)
+			}
+		}},
+		{name: "k8s", outDir: filepath.Join("deploy", "k8s"), flags: func(fs *flag.FlagSet) func(*project, gen.App) ([]gen.File, error) {
+			var o gen.KubernetesOptions
+			fs.StringVar(&o.Image, "image", "", "container image (default NAME:VSN, as built from relkit gen docker's Dockerfile)")
+			fs.IntVar(&o.Replicas, "replicas", gen.DefaultReplicas, "Deployment replicas")
+			fs.StringVar(&o.SecretName, "secret", "", "Secret holding the secret variables (default NAME-secrets)")
+			fs.DurationVar(&o.PreStop, "prestop", gen.DefaultPreStop, "preStop sleep before SIGTERM")
+			drain := fs.Duration("drain-delay", 5*time.Second, "DRAIN_DELAY set on the pods")
+			return func(_ *project, app gen.App) ([]gen.File, error) {
+				app.DrainDelay = *drain
+				return gen.Kubernetes(app, o)
+			}
+		}},
+	}
+}
+
+func runGen(ctx context.Context, e *osEnv, args []string) error {
+	if len(args) == 0 {
+		return usagef("relkit help gen", "gen needs a kind: docker, systemd or k8s")
+	}
+	var kind *genKind
+	for _, k := range genKinds() {
+		if k.name == args[0] {
+			kind = &k
+		}
+	}
+	if kind == nil {
+		return usagef("relkit help gen", "unknown kind %q: want docker, systemd or k8s", args[0])
+	}
+	fs := flag.NewFlagSet("relkit gen "+kind.name, flag.ContinueOnError)
+	fs.SetOutput(e.stdout)
+	out := fs.String("o", "", "output directory (default: "+kind.outDir+" in the module root)")
+	force := fs.Bool("force", false, "overwrite existing files")
+	generate := kind.flags(fs)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stdout, "Usage: relkit gen %s [flags] [PKG]\n\nFlags:\n", kind.name)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return usagef("relkit gen "+kind.name+" -h", "%s", err)
+	}
+	p, err := openProject(ctx, e, fs.Args(), "gen")
+	if err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp(e.env["TMPDIR"], "relkit-gen-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	_, info, err := p.probe(ctx, gotool.Build{}, work)
+	if err != nil {
+		return err
+	}
+	app, err := genApp(info)
+	if err != nil {
+		return err
+	}
+	files, err := generate(p, app)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(p.pkg.ModuleDir, kind.outDir)
+	if *out != "" {
+		dir = e.abs(*out)
+	}
+	return writeFiles(e, dir, files, *force)
+}
+
+// genApp takes what the generators need from the app's own description.
+func genApp(info *gotool.AppInfo) (gen.App, error) {
+	app := gen.App{Name: info.Name, Version: info.Version, Port: info.Port}
+	for _, v := range info.Variables {
+		if v.Secret {
+			app.Secrets = append(app.Secrets, gen.Secret{Name: v.Name, Required: v.Required})
+		}
+		var err error
+		switch v.Name {
+		case "SHUTDOWN_TIMEOUT":
+			if v.Default != "" {
+				app.ShutdownTimeout, err = time.ParseDuration(v.Default)
+			}
+		case "DRAIN_DELAY":
+			if v.Default != "" {
+				app.DrainDelay, err = time.ParseDuration(v.Default)
+			}
+		}
+		if err != nil {
+			return app, fmt.Errorf("%s declares %s=%q, not a duration", info.Name, v.Name, v.Default)
+		}
+	}
+	return app, nil
+}
+
+// writeFiles writes files into dir, refusing to replace existing files
+// unless force is set: nothing is written when one exists.
+func writeFiles(e *osEnv, dir string, files []gen.File, force bool) error {
+	if !force {
+		var exist []string
+		for _, f := range files {
+			p := filepath.Join(dir, filepath.FromSlash(f.Name))
+			if _, err := os.Lstat(p); err == nil {
+				exist = append(exist, e.display(p))
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		}
+		if len(exist) > 0 {
+			return fmt.Errorf("%s already exist(s): pass -force to overwrite, or -o to write elsewhere", strings.Join(exist, ", "))
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	for _, f := range files {
+		p := filepath.Join(dir, filepath.FromSlash(f.Name))
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", p, err)
+		}
+		fmt.Fprintf(e.stdout, "* wrote %s\n", e.display(p))
+	}
+	return nil
+}
+
+var goMinorRE = regexp.MustCompile(`^go([0-9]+\.[0-9]+)`)
+
+// minorVersion turns "go1.24.2" into "1.24"; "1" when it cannot tell.
+func minorVersion(goVersion string) string {
+	if m := goMinorRE.FindStringSubmatch(goVersion); m != nil {
+		return m[1]
+	}
+	return "1"
+}

@@ -1,0 +1,284 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func TestGenSystemdPassesSystemdAnalyzeVerify(t *testing.T) {
+	t.Parallel()
+	analyze := needTool(t, "systemd-analyze")
+	out := buildOnce(t, &sampleBuild)
+	install := untar(t, filepath.Join(out, "sample-0.3.0-"+runtime.GOOS+"-"+runtime.GOARCH+".tar.gz"))
+	units := t.TempDir()
+	mustRelkit(t, "gen", "systemd", "-socket", "-root", install, "-o", units, samplePkg)
+	service, err := os.ReadFile(filepath.Join(units, "sample.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"Type=notify\n",
+		"ExecStart=" + install + "/bin/sample start\n",
+		"ExecReload=" + install + "/bin/sample restart\n",
+		"Restart=on-failure\n",
+		"EnvironmentFile=-/etc/sample/sample.env\n",
+		"NoNewPrivileges=yes\n",
+		"ProtectSystem=strict\n",
+		"ReadWritePaths=" + install + "/tmp " + install + "/log\n",
+		"Environment=SERVER=true PORT=4123 DRAIN_DELAY=0s SHUTDOWN_TIMEOUT=30s\n",
+		"TimeoutStopSec=40\n",
+		"Requires=sample.socket\n",
+	} {
+		if !strings.Contains(string(service), want) {
+			t.Errorf("sample.service: want line %q", want)
+		}
+	}
+	socket, err := os.ReadFile(filepath.Join(units, "sample.socket"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"ListenStream=4123\n", "FileDescriptorName=http\n"} {
+		if !strings.Contains(string(socket), want) {
+			t.Errorf("sample.socket: want line %q", want)
+		}
+	}
+	// systemd-analyze verify exits 0 even for unknown keys and values it
+	// ignores, so any message counts as a failure too.
+	cmd := exec.Command(analyze, "verify", filepath.Join(units, "sample.service"), filepath.Join(units, "sample.socket"))
+	cmd.Env = append(os.Environ(), "SYSTEMD_LOG_COLOR=0")
+	b, err := cmd.CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(b)) > 0 {
+		t.Fatalf("systemd-analyze verify: want exit 0 and no messages, got %v:\n%s", err, b)
+	}
+}
+
+// dockerInstr is one Dockerfile instruction.
+type dockerInstr struct {
+	cmd   string // upper case
+	flags map[string]string
+	args  string
+	stage int
+}
+
+// parseDockerfile splits a Dockerfile into instructions: comments dropped,
+// continuation lines joined, --flags separated, stages numbered.
+func parseDockerfile(t *testing.T, data string) []dockerInstr {
+	t.Helper()
+	var out []dockerInstr
+	stage := -1
+	var logical strings.Builder
+	for _, line := range strings.Split(data, "\n") {
+		trimmed := strings.TrimSpace(line)
+		if strings.HasPrefix(trimmed, "#") || (trimmed == "" && logical.Len() == 0) {
+			continue
+		}
+		if strings.HasSuffix(trimmed, "\\") {
+			logical.WriteString(strings.TrimSuffix(trimmed, "\\") + " ")
+			continue
+		}
+		logical.WriteString(trimmed)
+		text := logical.String()
+		logical.Reset()
+		cmd, rest, _ := strings.Cut(text, " ")
+		in := dockerInstr{cmd: strings.ToUpper(cmd), flags: map[string]string{}}
+		for strings.HasPrefix(rest, "--") {
+			var flag string
+			flag, rest, _ = strings.Cut(rest, " ")
+			k, v, _ := strings.Cut(strings.TrimPrefix(flag, "--"), "=")
+			in.flags[k] = v
+			rest = strings.TrimSpace(rest)
+		}
+		in.args = strings.TrimSpace(rest)
+		if in.cmd == "FROM" {
+			stage++
+		}
+		in.stage = stage
+		out = append(out, in)
+	}
+	return out
+}
+
+func execForm(t *testing.T, in dockerInstr) []string {
+	t.Helper()
+	var v []string
+	if err := json.Unmarshal([]byte(in.args), &v); err != nil {
+		t.Fatalf("%s %s: want exec form (a JSON array): %v", in.cmd, in.args, err)
+	}
+	return v
+}
+
+// TestGenDockerfileMatchesTheRelease generates the Dockerfile, runs its
+// build stage's relkit command for real, replays its COPY instructions into
+// a directory standing for the image, and checks that the entry point,
+// health check, user, port and writable paths fit the release found there.
+func TestGenDockerfileMatchesTheRelease(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	mustRelkit(t, "gen", "docker", "-o", dir, samplePkg)
+	data, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	instrs := parseDockerfile(t, string(data))
+
+	buildOut := t.TempDir() // stands for /out in the build stage
+	image := t.TempDir()    // stands for / in the final image
+	var final []dockerInstr
+	sawBuild := false
+	for _, in := range instrs {
+		switch {
+		case in.stage == 0 && in.cmd == "FROM":
+			if !strings.HasPrefix(in.args, "golang:") || !strings.HasSuffix(in.args, " AS build") {
+				t.Errorf("builder stage: want FROM golang:... AS build, got %q", in.args)
+			}
+		case in.stage == 0 && in.cmd == "RUN" && strings.Contains(in.args, "cmd/relkit build"):
+			sawBuild = true
+			_, cmdline, _ := strings.Cut(in.args, "github.com/relkit/relkit/cmd/relkit ")
+			cmdline = strings.ReplaceAll(cmdline, `${VERSION:+-version "$VERSION"} `, "")
+			args := strings.Fields(strings.ReplaceAll(cmdline, "/out", buildOut))
+			if want := []string{"build", "-o", buildOut, samplePkg}; strings.Join(args, " ") != strings.Join(want, " ") {
+				t.Fatalf("build stage runs relkit %v, want %v", args, want)
+			}
+			mustRelkit(t, args...)
+		case in.stage == 0 && in.cmd == "RUN" && strings.HasPrefix(in.args, "mkdir"):
+			script := strings.ReplaceAll(in.args, "/out", buildOut)
+			if b, err := exec.Command("sh", "-c", script).CombinedOutput(); err != nil {
+				t.Fatalf("build stage RUN %s: %v\n%s", in.args, err, b)
+			}
+		case in.stage == 1:
+			final = append(final, in)
+		}
+	}
+	if !sawBuild {
+		t.Fatal("the build stage never runs relkit build")
+	}
+
+	var user, entry, health []string
+	var exposed string
+	env := map[string]string{}
+	for _, in := range final {
+		switch in.cmd {
+		case "FROM":
+			if in.args != "scratch" {
+				t.Errorf("final stage: want FROM scratch, got %q", in.args)
+			}
+		case "COPY":
+			if in.flags["from"] != "build" {
+				t.Errorf("COPY %s: want --from=build", in.args)
+				continue
+			}
+			parts := strings.Fields(in.args)
+			src, dst := parts[0], parts[1]
+			if !strings.HasPrefix(src, "/out/") {
+				continue // CA certificates and zoneinfo from the golang image
+			}
+			from := filepath.Join(buildOut, strings.TrimPrefix(src, "/out/"))
+			if _, err := os.Stat(from); err != nil {
+				t.Fatalf("COPY %s: the build stage has no such path: %v", src, err)
+			}
+			target := filepath.Join(image, dst)
+			if err := os.MkdirAll(target, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if b, err := exec.Command("cp", "-a", from+"/.", target).CombinedOutput(); err != nil {
+				t.Fatalf("cp: %v\n%s", err, b)
+			}
+			if in.flags["chown"] != "" && in.flags["chown"] != "65534:65534" {
+				t.Errorf("COPY --chown=%s: want the runtime user 65534:65534", in.flags["chown"])
+			}
+		case "USER":
+			user = strings.Split(in.args, ":")
+		case "ENV":
+			for _, kv := range strings.Fields(in.args) {
+				k, v, _ := strings.Cut(kv, "=")
+				env[k] = v
+			}
+		case "EXPOSE":
+			exposed = in.args
+		case "HEALTHCHECK":
+			_, cmd, ok := strings.Cut(in.args, "CMD ")
+			if !ok {
+				t.Fatalf("HEALTHCHECK %s: want CMD", in.args)
+			}
+			health = execForm(t, dockerInstr{cmd: "HEALTHCHECK", args: cmd})
+		case "ENTRYPOINT":
+			entry = execForm(t, in)
+		}
+	}
+	if len(user) != 2 || user[0] != "65534" || user[1] != "65534" {
+		t.Errorf("USER: want numeric non-root 65534:65534, got %v", user)
+	}
+	if exposed != "4123" || env["PORT"] != "4123" {
+		t.Errorf("EXPOSE %q and PORT=%q: want the app's port 4123 for both", exposed, env["PORT"])
+	}
+	if env["SERVER"] != "true" {
+		t.Errorf("ENV SERVER: want true (the image's job is to serve), got %q", env["SERVER"])
+	}
+	if want := []string{"/app/bin/sample", "health"}; strings.Join(health, " ") != strings.Join(want, " ") {
+		t.Errorf("HEALTHCHECK CMD: want %v, got %v", want, health)
+	}
+	if len(entry) != 1 || entry[0] != "/app/bin/sample" {
+		t.Fatalf("ENTRYPOINT: want [/app/bin/sample], got %v", entry)
+	}
+	// The entry point resolves, through the bin/ symlink, to the binary.
+	bin := filepath.Join(image, entry[0])
+	resolved, err := filepath.EvalSymlinks(bin)
+	if err != nil {
+		t.Fatalf("ENTRYPOINT %s does not exist in the image: %v", entry[0], err)
+	}
+	if info, err := os.Stat(resolved); err != nil || info.Mode().Perm()&0o111 == 0 {
+		t.Fatalf("ENTRYPOINT %s -> %s: want an executable, got %v", entry[0], resolved, err)
+	}
+	if rel, _ := filepath.Rel(image, resolved); path.Dir(filepath.ToSlash(rel)) != "app/releases/0.3.0" {
+		t.Errorf("ENTRYPOINT resolves to %s, want app/releases/0.3.0/sample", rel)
+	}
+	for _, d := range []string{"tmp", "log"} {
+		if info, err := os.Stat(filepath.Join(image, "app", d)); err != nil || !info.IsDir() {
+			t.Errorf("/app/%s: want a directory writable by the runtime user, got %v", d, err)
+		}
+	}
+	if env["TMPDIR"] != "/app/tmp" || env["HOME"] != "/app" {
+		t.Errorf("ENV: want TMPDIR=/app/tmp and HOME=/app (scratch has no /tmp), got %v", env)
+	}
+	ignore, err := os.ReadFile(filepath.Join(dir, ".dockerignore"))
+	if err != nil || !strings.Contains(string(ignore), "_build/") {
+		t.Errorf(".dockerignore: want _build/ excluded, got %q (%v)", ignore, err)
+	}
+}
+
+func TestGenKubernetes(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	mustRelkit(t, "gen", "k8s", "-o", dir, "-image", "registry.example.com/sample:0.3.0", samplePkg)
+	data, err := os.ReadFile(filepath.Join(dir, "sample.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := string(data)
+	for _, want := range []string{
+		"kind: Deployment\n", "kind: Service\n", "kind: Job\n",
+		"name: sample-migrate-0-3-0\n", `args: ["migrate"]`,
+		"terminationGracePeriodSeconds: 45\n", // preStop 5 + drain 5 + shutdown 30 + margin 5
+		"path: /healthz\n", "path: /readyz\n",
+		`image: "registry.example.com/sample:0.3.0"`,
+		"containerPort: 4123\n",
+		"key: SECRET_KEY_BASE\n", "key: DATABASE_URL\n",
+	} {
+		if !strings.Contains(y, want) {
+			t.Errorf("sample.yaml: want %q", want)
+		}
+	}
+	// Generating again refuses to overwrite, and -force overwrites.
+	r := relkit(t, nil, "gen", "k8s", "-o", dir, samplePkg)
+	if r.code != exitFailure || !strings.Contains(r.stderr, "already exist") || !strings.Contains(r.stderr, "-force") {
+		t.Fatalf("gen over an existing file: want exit 1 suggesting -force, got %d: %s", r.code, r.stderr)
+	}
+	mustRelkit(t, "gen", "k8s", "-force", "-o", dir, samplePkg)
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/relkit/relkit/cmd/relkit/internal/gotool"
+)
+
+// project is the app being released: its main package, the toolchain that
+// builds it, and the host target.
+type project struct {
+	tc        *gotool.Toolchain
+	pkg       *gotool.Package
+	hostOS    string
+	hostCPU   string
+	goVersion string // e.g. "go1.24.2"
+}
+
+// openProject locates pkgArg (default ".") for e's working directory.
+func openProject(ctx context.Context, e *osEnv, args []string, cmd string) (*project, error) {
+	pkgArg := "."
+	switch len(args) {
+	case 0:
+	case 1:
+		pkgArg = args[0]
+	default:
+		return nil, usagef("relkit help "+cmd, "%s takes one package, got %q", cmd, strings.Join(args, " "))
+	}
+	tc := &gotool.Toolchain{Dir: e.dir, Env: e.env}
+	pkg, err := tc.List(ctx, pkgArg)
+	if err != nil {
+		return nil, err
+	}
+	genv, err := tc.GoEnv(ctx, "GOOS", "GOARCH", "GOVERSION")
+	if err != nil {
+		return nil, err
+	}
+	return &project{tc: tc, pkg: pkg, hostOS: genv["GOOS"], hostCPU: genv["GOARCH"], goVersion: genv["GOVERSION"]}, nil
+}
+
+// probe builds a host binary of the app into dir and asks it about itself.
+func (p *project) probe(ctx context.Context, b gotool.Build, dir string) (string, *gotool.AppInfo, error) {
+	b.Package = p.pkg.Dir
+	b.Output = filepath.Join(dir, "probe", "app")
+	if err := os.MkdirAll(filepath.Dir(b.Output), 0o755); err != nil {
+		return "", nil, err
+	}
+	b.GOOS, b.GOARCH = p.hostOS, p.hostCPU
+	if err := p.tc.Build(ctx, b); err != nil {
+		return "", nil, err
+	}
+	info, err := p.tc.QueryApp(ctx, b.Output)
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: %w", p.pkg.ImportPath, err)
+	}
+	if err := checkName(info.Name); err != nil {
+		return "", nil, err
+	}
+	return b.Output, info, nil
+}
+
+var (
+	nameRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
+	versionRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$`)
+)
+
+// checkName accepts release names usable as a file, unit and binary name.
+func checkName(name string) error {
+	if !nameRE.MatchString(name) || strings.HasSuffix(name, ".") {
+		return fmt.Errorf("release name %q cannot name a binary and a systemd unit: use letters, digits, '-', '_' and '.' (at most 63, starting with a letter or digit) in release.App.Name", name)
+	}
+	return nil
+}
+
+// checkVersion accepts versions usable as a directory name.
+func checkVersion(v string) error {
+	if !versionRE.MatchString(v) {
+		return fmt.Errorf("version %q cannot name the release directory releases/VSN: use letters, digits, '.', '-', '_' and '+' (at most 128, starting with a letter or digit), e.g. 1.2.0", v)
+	}
+	return nil
+}
+
+// display shows p relative to the working directory when it is inside it.
+func (e *osEnv) display(p string) string {
+	if rel, err := filepath.Rel(e.dir, p); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return p
+}
+
+// abs resolves a path given on the command line against the working
+// directory.
+func (e *osEnv) abs(p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(e.dir, p)
+}
