@@ -27,6 +27,10 @@ type Server struct {
 
 	mu    sync.Mutex
 	addrs []net.Addr
+
+	// testConnState, when set by a test, sees every connection state
+	// change after the server's own tracking.
+	testConnState func(net.Conn, http.ConnState)
 }
 
 // New returns a Server for h configured by opts.
@@ -139,6 +143,9 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	hs.Handler = s.Handler()
 	hs.ConnState = conns.hook
+	if hook := s.testConnState; hook != nil {
+		hs.ConnState = func(c net.Conn, st http.ConnState) { conns.hook(c, st); hook(c, st) }
+	}
 
 	addrs := make([]net.Addr, len(lns))
 	names := make([]string, len(lns))
