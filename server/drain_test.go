@@ -389,4 +389,3 @@ func TestShutdownTimeoutBoundsDrainDelay(t *testing.T) {
 		t.Errorf("want the 1m DrainDelay cut to the 200ms ShutdownTimeout, shutdown took %s", took)
 	}
 }
-
