@@ -25,10 +25,10 @@
 // truncated to 128 bits: New reads each byte once and keeps nothing but the
 // digests, so startup grows by about a millisecond per MB of assets and
 // memory not at all (embedded files are served from the binary's data).
-// Gzip variants are made on a file's first gzip request, at the best
+// Gzip variants are made on a file's first gzip request, at the default
 // compression level, and kept in memory; doing all of them at startup
-// would cost tens of milliseconds per MB of text before the first request
-// could be served. To avoid even the first-request cost, embed a
+// would cost about 100 ms per MB of text before the first request could be
+// served. To avoid even the first-request cost, embed a
 // precompressed NAME.gz next to NAME: it is used as NAME's gzip variant.
 //
 // A digested name whose digest is not the current one (an old page asking

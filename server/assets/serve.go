@@ -114,15 +114,16 @@ func (a *Assets) gzipped(f *file) ([]byte, error) {
 // minGzipSize is the size under which gzip's overhead outweighs its gain.
 const minGzipSize = 256
 
-// compress gzips src at the best compression: it happens once per file and
-// process, and the result is served for the life of the process. It
-// returns nil when that saves less than a tenth.
+// compress gzips src at the default level, which on minified text is
+// within 2% of the best level's size in two thirds of its time (see
+// BenchmarkNewAndPrecompressAll). It returns nil when that saves less than
+// a tenth.
 func compress(src []byte) ([]byte, error) {
 	if len(src) < minGzipSize {
 		return nil, nil
 	}
 	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw, err := gzip.NewWriterLevel(&buf, gzip.DefaultCompression)
 	if err != nil {
 		return nil, err
 	}
