@@ -164,4 +164,3 @@ func acceptsGzip(header string) bool {
 	}
 	return star
 }
-
