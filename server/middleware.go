@@ -23,13 +23,34 @@ const RequestIDHeader = "X-Request-ID"
 // Plug.RequestId accept up to 200 characters).
 const maxRequestIDLen = 200
 
+// requestIDHeaderKey is RequestIDHeader in canonical form, for direct
+// header map access: Header.Get and Set would allocate a canonical copy of
+// the non-canonical "ID" on every request.
+var requestIDHeaderKey = http.CanonicalHeaderKey(RequestIDHeader)
+
 type requestIDKey struct{}
+
+// requestIDCtx carries a request ID. It is context.WithValue in one
+// allocation instead of two (the value would be boxed into an interface).
+type requestIDCtx struct {
+	context.Context
+	id string
+}
+
+func (c *requestIDCtx) Value(key any) any {
+	if key == (requestIDKey{}) {
+		return c
+	}
+	return c.Context.Value(key)
+}
 
 // RequestIDFrom returns the request ID that [RequestID] stored in ctx, or
 // "" when there is none.
 func RequestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+	if c, ok := ctx.Value(requestIDKey{}).(*requestIDCtx); ok {
+		return c.id
+	}
+	return ""
 }
 
 // RequestID returns middleware that gives every request an ID: the
@@ -39,12 +60,15 @@ func RequestIDFrom(ctx context.Context) string {
 // in the request's context ([RequestIDFrom]).
 func RequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get(RequestIDHeader)
+		var id string
+		if v := r.Header[requestIDHeaderKey]; len(v) > 0 {
+			id = v[0]
+		}
 		if !validRequestID(id) {
 			id = newRequestID()
 		}
-		w.Header().Set(RequestIDHeader, id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+		w.Header()[requestIDHeaderKey] = []string{id}
+		next.ServeHTTP(w, r.WithContext(&requestIDCtx{Context: r.Context(), id: id}))
 	})
 }
 
@@ -105,7 +129,7 @@ func Recover(next http.Handler, log *slog.Logger) http.Handler {
 			// Content-Length...) before answering.
 			h := sw.Header()
 			for k := range h {
-				if k != RequestIDHeader && k != "Connection" {
+				if k != requestIDHeaderKey && k != "Connection" {
 					delete(h, k)
 				}
 			}
