@@ -6,6 +6,9 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"time"
+
+	"github.com/relkit/relkit/server"
 )
 
 // App describes an application. Its zero value, given only a Name, is a
@@ -32,6 +35,22 @@ type App[C any] struct {
 	// at start, before the server listens; an error aborts the boot.
 	Handler func(ctx context.Context, cfg *C, log *slog.Logger) (http.Handler, error)
 
+	// Checks are the readiness checks /readyz runs, e.g. a database ping;
+	// /readyz answers 503 naming the ones that fail, and READY=1 goes to
+	// systemd (or relkit's supervisor) only once all have passed. They run
+	// only after Handler has returned, so they may use what Handler built
+	// (capture it in a variable both closures share). Default: none.
+	Checks []Check[C]
+
+	// ServerOptions tunes the HTTP server: middleware switches
+	// (DisableRequestID, DisableRecover, DisableAccessLog), health paths,
+	// timeouts, ConfigureHTTP. start sets Addr (from PORT), Env, Name,
+	// Version, Logger, ShutdownTimeout and DrainDelay (from
+	// SHUTDOWN_TIMEOUT and DRAIN_DELAY) itself, whatever is given here,
+	// and appends Checks to ServerOptions.Checks. Default: the server
+	// package's defaults.
+	ServerOptions server.Options
+
 	// Tasks are the named one-off tasks run by `eval TASK`.
 	Tasks Tasks[C]
 
@@ -44,6 +63,21 @@ type App[C any] struct {
 	// NNN_name.up.sql / NNN_name.down.sql files at its root. Nil: the app
 	// has no migrations.
 	Migrations fs.FS
+}
+
+// Check is a readiness check of an application: Run returns nil when the
+// dependency it checks is usable. See [App.Checks].
+type Check[C any] struct {
+	// Name identifies the check in /readyz's 503 response and the logs,
+	// e.g. "db". Required.
+	Name string
+
+	// Run performs the check; ctx carries Timeout. Required.
+	Run func(ctx context.Context, cfg *C) error
+
+	// Timeout bounds one run; running out counts as a failure. Default
+	// 5s.
+	Timeout time.Duration
 }
 
 // Tasks maps task names to tasks.

@@ -17,6 +17,7 @@
 // Commands:
 //
 //	start        run in the foreground; the HTTP server runs when enabled
+//	health       probe the running release's /healthz on PORT (exit 0 or 1)
 //	eval TASK    run a task in a fresh process, never starting the server
 //	config       print every variable the app reads, secrets redacted
 //	version      print the name and version (-v: revision, Go, platform)
@@ -33,4 +34,17 @@
 // embed [github.com/relkit/relkit/runtimeconfig.Base]. The HTTP server runs
 // at start when App.Server is true, unless SERVER=false, and when SERVER=true
 // even if App.Server is false; start logs which, and how to change it.
+//
+// The HTTP server is [github.com/relkit/relkit/server]: start serves the
+// sockets handed over by systemd socket activation or relkit's supervisor
+// when there are any, else PORT; /healthz and /readyz run [App.Checks];
+// after SIGTERM /readyz answers 503, the server keeps serving for
+// DRAIN_DELAY, then stops accepting and lets every connection finish
+// within SHUTDOWN_TIMEOUT. [App.ServerOptions] switches middleware and
+// moves the health endpoints.
+//
+// Readiness checks are an explicit field rather than an interface the
+// Handler may implement: they show in the App literal, survive any
+// middleware the Handler is wrapped in, and carry a name and a timeout
+// each.
 package release

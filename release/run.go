@@ -54,6 +54,7 @@ type command[C any] struct {
 func (r *runner[C]) commands() []command[C] {
 	return []command[C]{
 		{name: "start", summary: startSummary, run: (*runner[C]).start},
+		{name: "health", summary: healthSummary, run: (*runner[C]).health},
 		{name: "eval", summary: evalSummary, run: (*runner[C]).eval},
 		{name: "config", summary: configSummary, run: (*runner[C]).config},
 		{name: "version", summary: versionSummary, run: (*runner[C]).versionCmd},

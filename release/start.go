@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
+	"log/slog"
+	"slices"
 
+	"github.com/relkit/relkit/runtimeconfig"
 	"github.com/relkit/relkit/server"
 )
 
@@ -47,11 +49,7 @@ func (r *runner[C]) start(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("build the HTTP handler: %w", err)
 	}
-	srv := server.New(h, server.Options{
-		Addr:            fmt.Sprintf(":%d", base.Port),
-		ShutdownTimeout: base.ShutdownTimeout,
-		Logger:          log,
-	})
+	srv := server.New(h, r.serverOptions(cfg, base, log))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Run(ctx) }()
 	select {
@@ -62,16 +60,37 @@ func (r *runner[C]) start(ctx context.Context, args []string) error {
 		return err
 	}
 	<-ctx.Done()
-	began := time.Now()
-	log.Info("stopping: draining requests", "reason", cause(ctx), "timeout", base.ShutdownTimeout.String())
+	log.Info("stopping: draining requests", "reason", cause(ctx), "drain_delay", base.DrainDelay.String(), "timeout", base.ShutdownTimeout.String())
 	if err := <-errc; err != nil {
 		if errors.Is(err, server.ErrShutdownTimeout) {
 			log.Error("shutdown timed out; in-flight requests were cut off", "timeout", base.ShutdownTimeout.String())
 		}
 		return err
 	}
-	log.Info("stopped", "took", time.Since(began).Round(time.Millisecond).String())
 	return nil
+}
+
+// serverOptions are the app's ServerOptions with what start owns filled
+// in: the listeners (sockets handed over in the environment, else PORT),
+// the drain timing, systemd notification and the app's readiness checks.
+func (r *runner[C]) serverOptions(cfg *C, base *runtimeconfig.Base, log *slog.Logger) server.Options {
+	o := r.app.ServerOptions
+	o.Addr = fmt.Sprintf(":%d", base.Port)
+	o.Env = r.env
+	o.Name, o.Version = r.name, r.version
+	o.Logger = log
+	o.ShutdownTimeout = base.ShutdownTimeout
+	o.DrainDelay = base.DrainDelay
+	o.Checks = slices.Clone(o.Checks)
+	for _, c := range r.app.Checks {
+		run := c.Run
+		var f func(context.Context) error
+		if run != nil { // a nil Run is reported by server.Run
+			f = func(ctx context.Context) error { return run(ctx, cfg) }
+		}
+		o.Checks = append(o.Checks, server.Check{Name: c.Name, Func: f, Timeout: c.Timeout})
+	}
+	return o
 }
 
 func serverSource(fromEnv, codeDefault bool) string {

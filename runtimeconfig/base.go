@@ -36,6 +36,12 @@ type Base struct {
 
 	// ShutdownTimeout bounds the graceful shutdown after SIGTERM.
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s" desc:"how long a graceful shutdown may take"`
+
+	// DrainDelay is how long the HTTP server keeps serving after SIGTERM
+	// while /readyz already answers 503, so that load balancers stop
+	// sending traffic before the listener closes. It counts against
+	// SHUTDOWN_TIMEOUT.
+	DrainDelay time.Duration `env:"DRAIN_DELAY" envDefault:"0s" desc:"how long to keep serving after SIGTERM while /readyz says 503 (part of SHUTDOWN_TIMEOUT)"`
 }
 
 // MinSecretKeyBase is the shortest SECRET_KEY_BASE accepted.
@@ -52,6 +58,12 @@ func (b *Base) validate() []Problem {
 	}
 	if b.ShutdownTimeout <= 0 {
 		ps = append(ps, Problem{Var: "SHUTDOWN_TIMEOUT", Message: "want a positive duration such as 30s"})
+	}
+	if b.DrainDelay < 0 {
+		ps = append(ps, Problem{Var: "DRAIN_DELAY", Message: "want a duration of 0s or more, such as 5s"})
+	} else if b.ShutdownTimeout > 0 && b.DrainDelay >= b.ShutdownTimeout {
+		ps = append(ps, Problem{Var: "DRAIN_DELAY", Message: fmt.Sprintf(
+			"want less than SHUTDOWN_TIMEOUT (%s), got %s: the delay is part of the shutdown and would leave no time for in-flight requests", b.ShutdownTimeout, b.DrainDelay)})
 	}
 	return ps
 }

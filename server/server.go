@@ -1,82 +1,18 @@
-// Package server serves an http.Handler with production timeouts and shuts it
-// down gracefully when its context is cancelled.
-//
-// It is usable on its own; the release package wires it to PORT, SERVER and
-// SHUTDOWN_TIMEOUT.
 package server
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
-
-// Options configures a [Server]. The zero value serves on ":4000" with the
-// defaults documented on each field.
-type Options struct {
-	// Addr is the TCP address to listen on when Listener is nil.
-	// Default ":4000".
-	Addr string
-
-	// Listener, when set, is served instead of listening on Addr. The server
-	// closes it on shutdown.
-	Listener net.Listener
-
-	// ReadHeaderTimeout bounds reading a request's headers (slowloris).
-	// Default 10s.
-	ReadHeaderTimeout time.Duration
-
-	// IdleTimeout bounds how long a keep-alive connection waits for its next
-	// request. Default 120s.
-	IdleTimeout time.Duration
-
-	// MaxHeaderBytes bounds the size of request headers. Default 64 KiB.
-	MaxHeaderBytes int
-
-	// ShutdownTimeout bounds the graceful shutdown once the context passed to
-	// Run is cancelled. Default 30s.
-	ShutdownTimeout time.Duration
-
-	// Logger receives the server's own messages. Default: discarded.
-	Logger *slog.Logger
-}
-
-// Defaults applied by [New] to zero fields of [Options].
-const (
-	DefaultAddr              = ":4000"
-	DefaultReadHeaderTimeout = 10 * time.Second
-	DefaultIdleTimeout       = 120 * time.Second
-	DefaultMaxHeaderBytes    = 64 << 10
-	DefaultShutdownTimeout   = 30 * time.Second
-)
-
-func (o Options) withDefaults() Options {
-	if o.Addr == "" {
-		o.Addr = DefaultAddr
-	}
-	if o.ReadHeaderTimeout == 0 {
-		o.ReadHeaderTimeout = DefaultReadHeaderTimeout
-	}
-	if o.IdleTimeout == 0 {
-		o.IdleTimeout = DefaultIdleTimeout
-	}
-	if o.MaxHeaderBytes == 0 {
-		o.MaxHeaderBytes = DefaultMaxHeaderBytes
-	}
-	if o.ShutdownTimeout == 0 {
-		o.ShutdownTimeout = DefaultShutdownTimeout
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	return o
-}
 
 // Server serves one handler. Create it with [New] and run it with
 // [Server.Run].
@@ -84,70 +20,287 @@ type Server struct {
 	opts    Options
 	handler http.Handler
 
+	health   *health
+	closing  atomic.Bool // listeners closed: answer with Connection: close
+	ready    chan struct{}
+	runCalls atomic.Int32
+
 	mu    sync.Mutex
-	addr  net.Addr
-	ready chan struct{}
+	addrs []net.Addr
+
+	// testConnState, when set by a test, sees every connection state
+	// change after the server's own tracking.
+	testConnState func(net.Conn, http.ConnState)
 }
 
 // New returns a Server for h configured by opts.
 func New(h http.Handler, opts Options) *Server {
-	return &Server{opts: opts.withDefaults(), handler: h, ready: make(chan struct{})}
+	o := opts.withDefaults()
+	return &Server{
+		opts:    o,
+		handler: h,
+		health:  &health{checks: o.Checks, log: o.Logger},
+		ready:   make(chan struct{}),
+	}
 }
 
 // Ready is closed once the server accepts connections.
 func (s *Server) Ready() <-chan struct{} { return s.ready }
 
-// Addr returns the address the server listens on, or nil before Ready.
+// Addr returns the address the server listens on (the first one, when it
+// serves several listeners), or nil before Ready.
 func (s *Server) Addr() net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.addr
+	if len(s.addrs) == 0 {
+		return nil
+	}
+	return s.addrs[0]
 }
 
-// ErrShutdownTimeout is returned by [Server.Run] when requests were still in
-// flight when ShutdownTimeout ran out; those connections were closed.
-var ErrShutdownTimeout = errors.New("server: shutdown timeout exceeded; in-flight requests were cut off (raise SHUTDOWN_TIMEOUT to give them longer)")
-
-// Run listens and serves until ctx is cancelled, then stops accepting, lets
-// in-flight requests finish within ShutdownTimeout and returns. It returns
-// nil after a clean shutdown.
-func (s *Server) Run(ctx context.Context) error {
-	ln := s.opts.Listener
-	if ln == nil {
-		var err error
-		ln, err = net.Listen("tcp", s.opts.Addr)
-		if err != nil {
-			return fmt.Errorf("listen on %s: %w (is another process using the port? set PORT to another one)", s.opts.Addr, err)
-		}
+// Handler returns the handler the server serves: the one given to [New]
+// behind the health endpoints and the middleware enabled in [Options].
+func (s *Server) Handler() http.Handler {
+	o := s.opts
+	h := s.handler
+	quiet := map[string]bool{}
+	if !o.DisableHealth {
+		next := h
+		live, ready := o.HealthPath, o.ReadyPath
+		quiet[live], quiet[ready] = true, true
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case live:
+				s.health.serveLive(w, r)
+			case ready:
+				s.health.serveReady(w, r)
+			default:
+				next.ServeHTTP(w, r)
+			}
+		})
 	}
+	if !o.DisableRecover {
+		h = Recover(h, o.Logger)
+	}
+	if !o.DisableAccessLog {
+		h = accessLog(h, o.Logger, quiet)
+	}
+	if !o.DisableRequestID {
+		h = RequestID(h)
+	}
+	inner := h
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.closing.Load() {
+			// The listener is closed: this connection's client must go
+			// elsewhere for its next request.
+			w.Header().Set("Connection", "close")
+		}
+		inner.ServeHTTP(w, r)
+	})
+}
+
+// Run serves until ctx is cancelled, then drains and returns. It returns
+// nil after a clean shutdown, [ErrShutdownTimeout] when connections had to
+// be cut off, or an error when it could not listen or serve.
+//
+// The listeners are, in order of precedence: Options.Listener and
+// Options.Listeners; the sockets handed over through Options.Env (the one
+// named "http", or the only one); a new TCP listener on Options.Addr.
+//
+// Shutdown, bounded as a whole by ShutdownTimeout:
+//  1. /readyz answers 503 and systemd is told STOPPING=1;
+//  2. the server keeps serving for DrainDelay;
+//  3. the listeners close; every response from then on carries
+//     "Connection: close";
+//  4. connections carrying no request get DrainIdleTimeout to send one;
+//  5. once every connection is closed, the http.Server shuts down.
+//
+// A Server runs once.
+func (s *Server) Run(ctx context.Context) error {
+	if s.runCalls.Add(1) != 1 {
+		return errors.New("server: Run called twice; create a new Server with New")
+	}
+	o := s.opts
+	if err := validateChecks(o.Checks); err != nil {
+		return err
+	}
+	lns, err := s.listen()
+	if err != nil {
+		return err
+	}
+	conns := newConnTracker(o.DrainIdleTimeout, o.ReadTimeout)
 	hs := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
-		IdleTimeout:       s.opts.IdleTimeout,
-		MaxHeaderBytes:    s.opts.MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(s.opts.Logger.Handler(), slog.LevelWarn),
+		ReadHeaderTimeout: o.ReadHeaderTimeout,
+		ReadTimeout:       o.ReadTimeout,
+		WriteTimeout:      o.WriteTimeout,
+		IdleTimeout:       o.IdleTimeout,
+		MaxHeaderBytes:    o.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	s.mu.Lock()
-	s.addr = ln.Addr()
-	s.mu.Unlock()
-	close(s.ready)
+	if o.ConfigureHTTP != nil {
+		o.ConfigureHTTP(hs)
+	}
+	hs.Handler = s.Handler()
+	hs.ConnState = conns.hook
+	if hook := s.testConnState; hook != nil {
+		hs.ConnState = func(c net.Conn, st http.ConnState) { conns.hook(c, st); hook(c, st) }
+	}
 
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	addrs := make([]net.Addr, len(lns))
+	names := make([]string, len(lns))
+	for i, ln := range lns {
+		addrs[i] = ln.Addr()
+		names[i] = ln.Addr().String()
+	}
+	where := strings.Join(names, ", ")
+	s.mu.Lock()
+	s.addrs = addrs
+	s.mu.Unlock()
+
+	serveErr := make(chan error, len(lns))
+	var serving sync.WaitGroup
+	for _, ln := range lns {
+		serving.Add(1)
+		go func() {
+			defer serving.Done()
+			serveErr <- hs.Serve(ln)
+		}()
+	}
+	close(s.ready)
+	o.Logger.Info("serving", slog.String("addr", where), slog.String("name", o.Name), slog.String("version", o.Version))
+
+	notify := newNotifier(o.Env, os.Getpid(), o.Name, o.Version, o.Logger)
+	bg, stopBg := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBg()
+	go notify.keepAlive(bg)
+	go func() {
+		if len(o.Checks) > 0 {
+			notify.waiting("waiting for readiness checks")
+		}
+		if s.health.waitReady(bg) == nil && !s.health.draining.Load() {
+			notify.ready(where)
+		}
+	}()
 
 	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
+	case err := <-serveErr:
+		// A listener failed on its own (it was closed under us).
+		for _, ln := range lns {
+			ln.Close()
+		}
+		hs.Close()
+		serving.Wait()
+		return fmt.Errorf("serve on %s: %w", where, err)
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.ShutdownTimeout)
+	return s.drain(ctx, hs, lns, conns, &serving, notify)
+}
+
+func (s *Server) drain(ctx context.Context, hs *http.Server, lns []net.Listener, conns *connTracker, serving *sync.WaitGroup, notify *notifier) error {
+	o := s.opts
+	start := time.Now()
+	expired := make(chan struct{})
+	deadline := time.AfterFunc(o.ShutdownTimeout, func() { close(expired) })
+	defer deadline.Stop()
+
+	// 1. Not ready any more.
+	s.health.draining.Store(true)
+	notify.stopping()
+	o.Logger.Info("draining", slog.Duration("drain_delay", o.DrainDelay), slog.Int("connections", conns.count()))
+
+	// 2. Keep serving while load balancers notice.
+	if o.DrainDelay > 0 {
+		t := time.NewTimer(o.DrainDelay)
+		select {
+		case <-t.C:
+		case <-expired:
+			t.Stop()
+		}
+	}
+
+	// 3. Stop accepting.
+	s.closing.Store(true)
+	conns.startDrain(time.Now())
+	for _, ln := range lns {
+		ln.Close()
+	}
+	serving.Wait() // every accepted connection is tracked from here on
+
+	// 4. Wait for every connection, quiet ones included.
+	allClosed := conns.waitClosed(expired)
+
+	// 5. Shut down what is left of the http.Server.
+	if !allClosed {
+		n := conns.count()
+		hs.Close()
+		o.Logger.Warn("shutdown timeout: closed connections still open",
+			slog.Int("connections", n), slog.Duration("shutdown_timeout", o.ShutdownTimeout))
+		return ErrShutdownTimeout
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), max(o.ShutdownTimeout-time.Since(start), time.Millisecond))
 	defer cancel()
-	err := hs.Shutdown(sctx)
-	<-errc
-	if errors.Is(err, context.DeadlineExceeded) {
+	if err := hs.Shutdown(sctx); err != nil {
 		hs.Close()
 		return ErrShutdownTimeout
 	}
-	return err
+	o.Logger.Info("stopped", slog.Duration("drain", time.Since(start).Round(time.Millisecond)))
+	return nil
+}
+
+// listen returns the listeners to serve, in the precedence documented on
+// Run.
+func (s *Server) listen() ([]net.Listener, error) {
+	o := s.opts
+	var lns []net.Listener
+	if o.Listener != nil {
+		lns = append(lns, o.Listener)
+	}
+	lns = append(lns, o.Listeners...)
+	if len(lns) > 0 {
+		return lns, nil
+	}
+	inherited, err := InheritedListeners(o.Env)
+	if err != nil {
+		return nil, err
+	}
+	if len(inherited) > 0 {
+		return pickHTTP(inherited, o.Logger)
+	}
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w (is another process using the port? set PORT to another one)", o.Addr, err)
+	}
+	return []net.Listener{ln}, nil
+}
+
+// pickHTTP returns the inherited listeners named "http", or the only one
+// when a single unnamed-for-us socket was handed over (a systemd .socket
+// unit without FileDescriptorName=). Unused listeners are closed.
+func pickHTTP(inherited []NamedListener, log *slog.Logger) ([]net.Listener, error) {
+	if len(inherited) == 1 {
+		return []net.Listener{inherited[0].Listener}, nil
+	}
+	var lns []net.Listener
+	var names []string
+	for _, l := range inherited {
+		names = append(names, fmt.Sprintf("%q", l.Name))
+		if l.Name == HTTPListenerName {
+			lns = append(lns, l.Listener)
+		}
+	}
+	if len(lns) == 0 {
+		for _, l := range inherited {
+			l.Close()
+		}
+		return nil, fmt.Errorf("%w: got %s; name the HTTP socket \"http\" (FileDescriptorName=http in the .socket unit)", ErrNoHTTPListener, strings.Join(names, ", "))
+	}
+	for _, l := range inherited {
+		if l.Name != HTTPListenerName {
+			log.Warn("closing an inherited listener the server does not serve; take it with InheritedListeners to use it",
+				slog.String("name", l.Name), slog.String("addr", l.Addr().String()))
+			l.Close()
+		}
+	}
+	return lns, nil
 }

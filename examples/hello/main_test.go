@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/relkit/relkit/release/releasetest"
 )
@@ -68,4 +73,87 @@ func TestHandler(t *testing.T) {
 func TestReleaseContract(t *testing.T) {
 	t.Parallel()
 	releasetest.Check(t, app(), map[string]string{"SECRET_KEY_BASE": strings.Repeat("k", 64)})
+}
+
+func TestPageUsesDigestedStylesheet(t *testing.T) {
+	t.Parallel()
+	h, err := handler(context.Background(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/page", nil))
+	m := regexp.MustCompile(`href="(/assets/app-[0-9a-f]{32}\.css)"`).FindStringSubmatch(rec.Body.String())
+	if rec.Code != 200 || m == nil {
+		t.Fatalf("want a page linking the digested stylesheet, got %d %q", rec.Code, rec.Body.String())
+	}
+	css, err := static.ReadFile("static/app.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, path, wantCache string
+	}{
+		{"digested", m[1], "public, max-age=31536000, immutable"},
+		{"undigested", "/assets/app.css", "public, no-cache"},
+	}
+	for _, tt := range tests {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tt.path, nil))
+		if rec.Code != 200 || rec.Body.String() != string(css) {
+			t.Errorf("%s: want 200 and static/app.css, got %d (%d bytes)", tt.name, rec.Code, rec.Body.Len())
+		}
+		if got := rec.Header().Get("Cache-Control"); got != tt.wantCache {
+			t.Errorf("%s: Cache-Control: want %q, got %q", tt.name, tt.wantCache, got)
+		}
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/nope", nil))
+	if rec.Code != 404 {
+		t.Errorf("want 404 for an unknown path, got %d", rec.Code)
+	}
+}
+
+// TestHealthCommandProbesRunningRelease runs start and health as Docker
+// would: health exits 0 while start serves on PORT, 1 once it stopped.
+func TestHealthCommandProbesRunningRelease(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
+	env := []string{"PORT=" + port, "LOG_FORMAT=json", "SHUTDOWN_TIMEOUT=5s"}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- app().Run(ctx, []string{"start"}, env, nil, io.Discard, io.Discard) }()
+	stop := sync.OnceValue(func() int { cancel(); return <-done })
+	t.Cleanup(func() { stop() })
+
+	health := func() (int, string) {
+		var stdout, stderr bytes.Buffer
+		code := app().Run(context.Background(), []string{"health", "-timeout", "2s"}, env, nil, &stdout, &stderr)
+		return code, stdout.String() + stderr.String()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, out := health()
+		if code == 0 {
+			if want := "http://127.0.0.1:" + port + "/healthz: ok\n"; out != want {
+				t.Errorf("want %q, got %q", want, out)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("health never passed while start was running: %d %q", code, out)
+		}
+		time.Sleep(20 * time.Millisecond) // start is still binding PORT
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("start: want exit 0, got %d", code)
+	}
+	if code, out := health(); code != 1 || !strings.Contains(out, "is the release running") {
+		t.Fatalf("after stop: want exit 1 saying nothing answers, got %d %q", code, out)
+	}
 }

@@ -86,37 +86,46 @@ func Listen(path string) (*Receiver, error) {
 func (r *Receiver) Path() string { return r.path }
 
 // Receive waits for the next message and returns its assignments in order.
-// It returns ctx.Err() when ctx is done first.
+// It returns ctx.Err() when ctx is done first. Receive is not meant to be
+// called concurrently.
 func (r *Receiver) Receive(ctx context.Context) ([]string, error) {
-	buf := make([]byte, 4096)
-	for {
-		deadline := time.Now().Add(100 * time.Millisecond)
-		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-			deadline = d
-		}
-		if err := r.conn.SetReadDeadline(deadline); err != nil {
-			return nil, err
-		}
-		n, err := r.conn.Read(buf)
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				if ctx.Err() != nil {
-					return nil, ctx.Err()
-				}
-				continue
-			}
-			return nil, err
-		}
-		var out []string
-		for _, line := range strings.Split(string(buf[:n]), "\n") {
-			if line != "" {
-				out = append(out, line)
-			}
-		}
-		return out, nil
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
+	// Wake the blocked read when ctx is done, instead of polling.
+	woken := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		r.conn.SetReadDeadline(time.Unix(1, 0))
+		close(woken)
+	})
+	defer func() {
+		if !stop() {
+			// The deadline was moved: wait until it is, then clear
+			// it so that the next Receive starts clean.
+			<-woken
+			r.conn.SetReadDeadline(time.Time{})
+		}
+	}()
+	buf := make([]byte, maxMessage)
+	n, err := r.conn.Read(buf)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("sd_notify: receive on %s: %w", r.path, err)
+	}
+	var out []string
+	for _, line := range strings.Split(string(buf[:n]), "\n") {
+		if line != "" {
+			out = append(out, line)
+		}
+	}
+	return out, nil
 }
+
+// maxMessage bounds one notification; systemd accepts messages up to
+// PIPE_BUF-sized status texts, far below this.
+const maxMessage = 64 << 10
 
 // Close closes the socket and removes its file.
 func (r *Receiver) Close() error {

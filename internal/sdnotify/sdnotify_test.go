@@ -57,3 +57,27 @@ func TestReceiveHonoursContext(t *testing.T) {
 		t.Fatalf("want DeadlineExceeded, got %v", err)
 	}
 }
+
+func TestReceiveAfterCancelledReceive(t *testing.T) {
+	t.Parallel()
+	r, err := Listen(filepath.Join(t.TempDir(), "n.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := r.Receive(ctx); err != context.DeadlineExceeded {
+		t.Fatalf("want DeadlineExceeded, got %v", err)
+	}
+	// The wake-up of the first call must not leak into the next one.
+	if err := Send(r.Path(), Stopping); err != nil {
+		t.Fatal(err)
+	}
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel2()
+	got, err := r.Receive(ctx2)
+	if err != nil || !slices.Equal(got, []string{Stopping}) {
+		t.Fatalf("want [STOPPING=1], got %q, %v", got, err)
+	}
+}

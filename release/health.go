@@ -1,0 +1,81 @@
+package release
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/relkit/relkit/server"
+)
+
+const healthSummary = "probe the running release's /healthz on PORT; exit 0 when healthy, 1 when not (for Docker's HEALTHCHECK)"
+
+// health asks the release running on this machine whether it is alive (or,
+// with -ready, ready) and turns the answer into the exit code, so that a
+// container image needs no curl:
+//
+//	HEALTHCHECK CMD ["/app/bin/hello", "health"]
+func (r *runner[C]) health(ctx context.Context, args []string) error {
+	fs := r.flags("health", "[-ready] [-timeout DURATION]", healthSummary)
+	ready := fs.Bool("ready", false, "probe the readiness endpoint (/readyz) instead of liveness (/healthz)")
+	timeout := fs.Duration("timeout", 5*time.Second, "give up after this long")
+	if err := r.parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return &UsageError{Problem: fmt.Sprintf("health takes no arguments, got %q", fs.Arg(0)), Try: r.name + " health -h"}
+	}
+	if *timeout <= 0 {
+		return &UsageError{Problem: fmt.Sprintf("-timeout must be positive, got %s", *timeout), Try: r.name + " health -timeout 5s"}
+	}
+	_, base, _, err := r.loadConfig()
+	if err != nil {
+		return err
+	}
+	if base.Port == 0 {
+		return fmt.Errorf("PORT=0 makes the server pick a free port, so health cannot find it; set PORT to the port the release listens on")
+	}
+	o := r.app.ServerOptions
+	path := o.HealthPath
+	if path == "" {
+		path = server.DefaultHealthPath
+	}
+	if *ready {
+		path = o.ReadyPath
+		if path == "" {
+			path = server.DefaultReadyPath
+		}
+	}
+	url := "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(base.Port)) + path
+
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("health: GET %s: %w (is the release running with PORT=%d?)", url, err, base.Port)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("health: GET %s: %s: %s", url, resp.Status, trimLine(body))
+	}
+	fmt.Fprintf(r.stdout, "%s: %s\n", url, trimLine(body))
+	return nil
+}
+
+func trimLine(b []byte) string {
+	s := string(b)
+	for len(s) > 0 && (s[len(s)-1] == '\n' || s[len(s)-1] == '\r') {
+		s = s[:len(s)-1]
+	}
+	return s
+}

@@ -1,0 +1,272 @@
+package server
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// logLines decodes a JSON log.
+func logLines(t *testing.T, s string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(s))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("log line %q: %v", sc.Text(), err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func messages(lines []map[string]any, msg string) []map[string]any {
+	var out []map[string]any
+	for _, l := range lines {
+		if l["msg"] == msg {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func TestPanicIs500AndServerKeepsServing(t *testing.T) {
+	t.Parallel()
+	var logs syncBuffer
+	url, _, _ := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/boom":
+			w.Header().Set("Set-Cookie", "half=done")
+			panic("kaboom")
+		case "/abort":
+			panic(http.ErrAbortHandler)
+		case "/late":
+			io.WriteString(w, "partial")
+			panic("late kaboom")
+		}
+		io.WriteString(w, "fine")
+	}), Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	// One connection per request: Go's client retries a GET whose reused
+	// connection closed without an answer, which would run /late twice.
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+
+	resp, err := client.Get(url + "/boom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Errorf("want 500 after a panic, got %d", resp.StatusCode)
+	}
+	if got := resp.Header.Get("Set-Cookie"); got != "" {
+		t.Errorf("want headers set before the panic dropped, got Set-Cookie %q", got)
+	}
+	if strings.Contains(string(body), "kaboom") {
+		t.Errorf("want the panic value kept out of the response, got %q", body)
+	}
+
+	// A panic after the response started aborts it; ErrAbortHandler is
+	// the handler's own way to do that and is not logged.
+	for _, path := range []string{"/late", "/abort"} {
+		if resp, err := client.Get(url + path); err == nil {
+			_, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err == nil {
+				t.Errorf("%s: want the response aborted, got a complete %d", path, resp.StatusCode)
+			}
+		}
+	}
+
+	resp, err = client.Get(url + "/")
+	if err != nil {
+		t.Fatalf("want the server still serving after panics, got %v", err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(body) != "fine" {
+		t.Fatalf("want 200 fine, got %d %q", resp.StatusCode, body)
+	}
+
+	lines := logLines(t, logs.String())
+	panics := messages(lines, "panic serving request")
+	if len(panics) != 2 {
+		t.Fatalf("want the two panics logged once each (not ErrAbortHandler), got %d: %v", len(panics), panics)
+	}
+	if p := panics[0]; p["panic"] != "kaboom" || p["path"] != "/boom" || !strings.Contains(p["stack"].(string), "middleware_test.go") {
+		t.Errorf("want panic, path and a stack pointing at the handler, got %v", p)
+	}
+	if n := strings.Count(logs.String(), "kaboom"); n != 2 {
+		t.Errorf("want each panic value logged exactly once (2 mentions of kaboom), got %d", n)
+	}
+}
+
+func TestRequestID(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		incoming string
+		keep     bool
+	}{
+		{"none", "", false},
+		{"valid is honoured", "req-1234_abcd.EF:gh+/=@x", true},
+		{"spaces are refused", "two words", false},
+		{"newline is refused", "a\nlevel=ERROR msg=forged", false},
+		{"too long is refused", strings.Repeat("a", 201), false},
+		{"200 characters is fine", strings.Repeat("a", 200), true},
+	}
+	h := RequestID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, RequestIDFrom(r.Context()))
+	}))
+	seen := map[string]bool{}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			if tt.incoming != "" {
+				r.Header.Set(RequestIDHeader, tt.incoming)
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			got := w.Header().Get(RequestIDHeader)
+			if got != w.Body.String() {
+				t.Errorf("want the header and the context to agree, header %q, context %q", got, w.Body.String())
+			}
+			if tt.keep {
+				if got != tt.incoming {
+					t.Errorf("want the incoming ID %q kept, got %q", tt.incoming, got)
+				}
+				return
+			}
+			if len(got) != 22 || !validRequestID(got) || seen[got] {
+				t.Errorf("want a fresh 22-character ID, got %q", got)
+			}
+			seen[got] = true
+		})
+	}
+}
+
+func TestAccessLog(t *testing.T) {
+	t.Parallel()
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, "hello")
+	})
+	tests := []struct {
+		name    string
+		level   slog.Level
+		path    string
+		wantLog bool
+	}{
+		{"app request at info", slog.LevelInfo, "/things?token=s3cr3t", true},
+		{"health probe not at info", slog.LevelInfo, "/healthz", false},
+		{"readiness probe not at info", slog.LevelInfo, "/readyz", false},
+		{"health probe at debug", slog.LevelDebug, "/healthz", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var logs syncBuffer
+			s := New(app, Options{Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: tt.level}))})
+			r := httptest.NewRequest("GET", tt.path, nil)
+			r.Header.Set(RequestIDHeader, "abc-123")
+			s.Handler().ServeHTTP(httptest.NewRecorder(), r)
+			lines := messages(logLines(t, logs.String()), "request")
+			if !tt.wantLog {
+				if len(lines) != 0 {
+					t.Fatalf("want no access log line, got %v", lines)
+				}
+				return
+			}
+			if len(lines) != 1 {
+				t.Fatalf("want one access log line, got %v", lines)
+			}
+			l := lines[0]
+			for k, want := range map[string]any{"method": "GET", "request_id": "abc-123", "path": strings.Split(tt.path, "?")[0]} {
+				if l[k] != want {
+					t.Errorf("%s: want %v, got %v", k, want, l[k])
+				}
+			}
+			if tt.path == "/things?token=s3cr3t" {
+				if l["status"] != float64(201) || l["bytes"] != float64(5) {
+					t.Errorf("want status 201 and 5 bytes, got %v and %v", l["status"], l["bytes"])
+				}
+			}
+			if _, ok := l["duration"]; !ok {
+				t.Error("want a duration")
+			}
+			if strings.Contains(logs.String(), "s3cr3t") {
+				t.Error("want the query string kept out of the log")
+			}
+		})
+	}
+}
+
+func TestMiddlewareSwitches(t *testing.T) {
+	t.Parallel()
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/boom" {
+			panic("kaboom")
+		}
+	})
+	tests := []struct {
+		name                     string
+		opts                     Options
+		wantID, wantLog, wantRec bool
+	}{
+		{"all on by default", Options{}, true, true, true},
+		{"request ID off", Options{DisableRequestID: true}, false, true, true},
+		{"access log off", Options{DisableAccessLog: true}, true, false, true},
+		{"recover off", Options{DisableRecover: true}, true, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var logs syncBuffer
+			tt.opts.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+			h := New(app, tt.opts).Handler()
+
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+			if got := w.Header().Get(RequestIDHeader) != ""; got != tt.wantID {
+				t.Errorf("request ID header: want %v, got %v", tt.wantID, got)
+			}
+			if got := len(messages(logLines(t, logs.String()), "request")) == 1; got != tt.wantLog {
+				t.Errorf("access log line: want %v, got %v", tt.wantLog, got)
+			}
+
+			recovered := func() (ok bool) {
+				defer func() { ok = recover() == nil }()
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, httptest.NewRequest("GET", "/boom", nil))
+				return w.Code == http.StatusInternalServerError
+			}()
+			if recovered != tt.wantRec {
+				t.Errorf("panic recovered into a 500: want %v, got %v", tt.wantRec, recovered)
+			}
+		})
+	}
+}
+
+func TestStatusWriterKeepsFlusher(t *testing.T) {
+	t.Parallel()
+	h := New(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := w.(http.Flusher); !ok {
+			t.Error("want the wrapped ResponseWriter to be an http.Flusher")
+		}
+		if err := http.NewResponseController(w).Flush(); err != nil {
+			t.Errorf("want ResponseController.Flush to reach the real writer, got %v", err)
+		}
+	}), Options{}).Handler()
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+	if !w.Flushed {
+		t.Error("want the response flushed")
+	}
+}
