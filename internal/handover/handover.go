@@ -225,13 +225,20 @@ func Nonblocking(c syscall.Conn) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	var flags uintptr
-	var errno syscall.Errno
-	if err := raw.Control(func(fd uintptr) {
-		flags, _, errno = syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_GETFL, 0)
-	}); err != nil {
+	var nb bool
+	var ferr error
+	if err := raw.Control(func(fd uintptr) { nb, ferr = NonblockingFD(int(fd)) }); err != nil {
 		return false, err
 	}
+	return nb, ferr
+}
+
+// NonblockingFD reports whether descriptor fd is in non-blocking mode. It
+// works on the raw number: wrapping a descriptor in an *os.File just to ask
+// would let the File's finalizer close it later, by then maybe another
+// file's number.
+func NonblockingFD(fd int) (bool, error) {
+	flags, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFL, 0)
 	if errno != 0 {
 		return false, errors.New("fcntl F_GETFL: " + errno.Error())
 	}

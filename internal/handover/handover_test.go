@@ -28,8 +28,7 @@ func environ() map[string]string {
 // answers one connection on the socket named "http".
 func TestMain(m *testing.M) {
 	if os.Getenv("HANDOVER_TEST_CHILD") != "" {
-		raw := os.NewFile(3, "fd3")
-		nb, err := Nonblocking(raw)
+		nb, err := NonblockingFD(FirstFD)
 		fmt.Printf("fd3 nonblocking=%v err=%v\n", nb, err)
 		ls, err := Inherit(environ(), os.Getpid())
 		if err != nil {
