@@ -16,7 +16,7 @@ import (
 	"github.com/relkit/relkit/internal/control"
 	"github.com/relkit/relkit/internal/handover"
 	"github.com/relkit/relkit/internal/sdnotify"
-	)
+)
 
 // Modes of the test app (the test binary re-executed with
 // SUPERVISOR_TEST_CHILD=mode):
