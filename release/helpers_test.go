@@ -126,3 +126,17 @@ func localURL(addr string) string {
 	i := strings.LastIndex(addr, ":")
 	return "http://127.0.0.1" + addr[i:]
 }
+
+// runtimeDirs returns RELEASE_TMP and RELEASE_LOG_DIR settings private to
+// the test: a running release keeps its control socket, lock and logs
+// there, and two releases of one name refuse to share them. The directory
+// is short because Unix socket paths are limited to 107 bytes.
+func runtimeDirs(t testing.TB) []string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "rk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return []string{"RELEASE_TMP=" + dir + "/tmp", "RELEASE_LOG_DIR=" + dir + "/log"}
+}

@@ -30,6 +30,13 @@ func (r *runner[C]) start(ctx context.Context, args []string) error {
 		return ErrNoHandler
 	}
 	log.Info("starting", "version", r.version)
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	closeControl, err := r.serveControl(stop, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeControl()
 
 	if !serve {
 		if r.app.Handler == nil {
@@ -38,6 +45,7 @@ func (r *runner[C]) start(ctx context.Context, args []string) error {
 			log.Info(fmt.Sprintf("HTTP server is off (%s); SERVER=true turns it on", serverSource(base.Server != nil, r.app.Server)))
 		}
 		log.Info("running; send SIGTERM or SIGINT to stop")
+		r.notifyReady()
 		<-ctx.Done()
 		log.Info("stopped", "reason", cause(ctx))
 		return nil
@@ -47,7 +55,12 @@ func (r *runner[C]) start(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("build the HTTP handler: %w", err)
 	}
+	ln, err := r.inheritedListener()
+	if err != nil {
+		return err
+	}
 	srv := server.New(h, server.Options{
+		Listener:        ln,
 		Addr:            fmt.Sprintf(":%d", base.Port),
 		ShutdownTimeout: base.ShutdownTimeout,
 		Logger:          log,
@@ -58,6 +71,7 @@ func (r *runner[C]) start(ctx context.Context, args []string) error {
 	case <-srv.Ready():
 		log.Info(fmt.Sprintf("HTTP server listening (%s); SERVER=false turns it off", serverSource(base.Server != nil, r.app.Server)),
 			"addr", srv.Addr().String())
+		r.notifyReady()
 	case err := <-errc:
 		return err
 	}

@@ -145,3 +145,18 @@ func Ping(ctx context.Context, path string) (Info, error) {
 	}
 	return *res.Info, nil
 }
+
+// WaitClosed waits until the server closes the connection, which it does
+// after its answer and, at the latest, when its process exits.
+func (c *Client) WaitClosed(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() { c.conn.Close() })
+	defer stop()
+	_, err := io.Copy(io.Discard, c.conn)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil && !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	return nil
+}
