@@ -167,4 +167,3 @@ func redirectStdio(f *os.File) {
 		dupTo(int(fd), 2)
 	})
 }
-
