@@ -95,7 +95,30 @@ type Task[C any] struct {
 	// Run does the work. A returned error is printed and makes the command
 	// exit 1; return a [UsageError] for bad arguments (exit 64).
 	Run func(ctx context.Context, call *Call[C]) error
+
+	// Via says where the task may run: in a fresh process with `eval`, inside
+	// the running system with `rpc`, or both. Default: eval only.
+	Via Via
 }
+
+// Via says where a task may run.
+type Via int
+
+const (
+	// ViaEval runs the task only with `eval`, in a fresh process that loads
+	// the configuration and never starts the server. The default.
+	ViaEval Via = iota
+	// ViaRPC runs the task only with `rpc`, inside the running system, with
+	// its live configuration and state; its output streams back to the
+	// caller, and Call.Stdin is empty.
+	ViaRPC
+	// ViaEvalOrRPC lets the task run either way.
+	ViaEvalOrRPC
+)
+
+func (v Via) eval() bool { return v == ViaEval || v == ViaEvalOrRPC }
+
+func (v Via) rpc() bool { return v == ViaRPC || v == ViaEvalOrRPC }
 
 // Call is what a task receives: its arguments, the loaded configuration, a
 // logger and the caller's standard streams.
@@ -110,4 +133,15 @@ type Call[C any] struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+}
+
+// note marks a task in the task lists when it does not run everywhere.
+func (v Via) note() string {
+	switch v {
+	case ViaRPC:
+		return " (rpc only)"
+	case ViaEvalOrRPC:
+		return " (eval or rpc)"
+	}
+	return ""
 }

@@ -18,6 +18,11 @@
 //
 //	start        run in the foreground; the HTTP server runs when enabled
 //	health       probe the running release's /healthz on PORT (exit 0 or 1)
+//	daemon       run in the background, supervised; returns once ready
+//	stop         stop the running system gracefully (kill after a timeout)
+//	pid          print the PID of the running system
+//	restart      replace a daemon's app without closing its socket
+//	rpc TASK     run a task inside the running system (Task.Via)
 //	eval TASK    run a task in a fresh process, never starting the server
 //	config       print every variable the app reads, secrets redacted
 //	version      print the name and version (-v: revision, Go, platform)
@@ -47,4 +52,26 @@
 // Handler may implement: they show in the App literal, survive any
 // middleware the Handler is wrapped in, and carry a name and a timeout
 // each.
+//
+// # Running in the background
+//
+// daemon starts a small supervisor (this same binary) in a new session and
+// waits until the app reports ready; if the boot fails it prints the reason
+// and the end of the log and exits non-zero (78 for bad configuration). The
+// supervisor owns the listening socket, RELEASE_TMP/NAME.pid (its own PID,
+// written once the app is ready), the control socket RELEASE_TMP/NAME.sock
+// and the log RELEASE_LOG_DIR/NAME.log (rotated by size); it runs start as
+// its child, restarts it after a crash with backoff (giving up after
+// RELEASE_HEART_MAX_RESTARTS crashes within RELEASE_HEART_WINDOW), and on
+// restart starts a new child on the same socket, waits until it is ready,
+// then drains the old one. SIGTERM or SIGINT stop it gracefully, SIGHUP
+// restarts the app.
+//
+// stop, pid, restart and rpc talk to the control socket, which only the
+// release's user and root may use (its directory is private and the peer's
+// uid is checked). A PID read from a file is never signalled: a stale PID
+// file is ignored, and a process is identified by the kernel's record of
+// who answers on the socket. A release started with start serves the same
+// socket, so stop, pid and rpc work on it too, and a second instance with
+// the same RELEASE_TMP is refused with "already running (pid N)".
 package release

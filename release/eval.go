@@ -22,6 +22,9 @@ func (r *runner[C]) eval(ctx context.Context, args []string) error {
 	if !ok || task.Run == nil {
 		return &UsageError{Problem: fmt.Sprintf("unknown task %q", name), Try: r.name + " eval   (lists the tasks)"}
 	}
+	if !task.Via.eval() {
+		return &UsageError{Problem: fmt.Sprintf("task %s runs only inside the running system", name), Try: fmt.Sprintf("%s rpc %s %s", r.name, name, task.Usage)}
+	}
 	cfg, _, log, err := r.setup()
 	if err != nil {
 		return err
@@ -46,7 +49,7 @@ func (r *runner[C]) listTasks() {
 	tw := tabwriter.NewWriter(r.stdout, 0, 0, 2, ' ', 0)
 	for _, name := range sortedKeys(r.app.Tasks) {
 		t := r.app.Tasks[name]
-		fmt.Fprintf(tw, "  %s %s\t%s\n", name, t.Usage, t.Summary)
+		fmt.Fprintf(tw, "  %s %s\t%s%s\n", name, t.Usage, t.Summary, t.Via.note())
 	}
 	tw.Flush()
 }

@@ -29,7 +29,7 @@ func startApp(t *testing.T, app release.App[testConfig], env ...string) (*syncBu
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		code <- app.Run(ctx, []string{"start"}, append([]string{"LOG_FORMAT=json"}, env...), nil, &syncBuffer{}, logs)
+		code <- app.Run(ctx, []string{"start"}, append(append([]string{"LOG_FORMAT=json"}, runtimeDirs(t)...), env...), nil, &syncBuffer{}, logs)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -192,7 +192,7 @@ func TestExecStartServesHandedOverListener(t *testing.T) {
 	defer out.Close()
 	unused := strconv.Itoa(freePort(t))
 	p, err := server.StartProcess(os.Args[0], []string{os.Args[0], "start"}, &os.ProcAttr{
-		Env:   []string{"RELKIT_TEST_EXEC=1", "LOG_FORMAT=json", "PORT=" + unused},
+		Env:   append([]string{"RELKIT_TEST_EXEC=1", "LOG_FORMAT=json", "PORT=" + unused}, runtimeDirs(t)...),
 		Files: []*os.File{nil, out, out},
 	}, []server.NamedListener{{Name: "http", Listener: ln}})
 	if err != nil {

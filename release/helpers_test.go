@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,6 +27,10 @@ type testConfig struct {
 	Delay  time.Duration `env:"SLOW_DELAY" envDefault:"1s"`
 }
 
+// hits counts the requests to / served by this process: live state an rpc
+// task reads.
+var hits atomic.Int64
+
 // testApp is the release the tests run, in process and re-executed.
 func testApp() release.App[testConfig] {
 	return release.App[testConfig]{
@@ -35,7 +40,12 @@ func testApp() release.App[testConfig] {
 		Handler: func(ctx context.Context, cfg *testConfig, log *slog.Logger) (http.Handler, error) {
 			mux := http.NewServeMux()
 			mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+				hits.Add(1)
 				fmt.Fprintf(w, "hello from %s %s\n", release.InfoFrom(ctx).Name, release.InfoFrom(ctx).Version)
+			})
+			mux.HandleFunc("/crash", func(w http.ResponseWriter, r *http.Request) {
+				log.Error("crashing on request")
+				os.Exit(3)
 			})
 			mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
 				time.Sleep(cfg.Delay)
@@ -44,11 +54,16 @@ func testApp() release.App[testConfig] {
 			return mux, nil
 		},
 		Tasks: release.Tasks[testConfig]{
-			"echo": {Summary: "print the arguments", Usage: "[ARGS...]", Run: func(ctx context.Context, c *release.Call[testConfig]) error {
+			"echo": {Summary: "print the arguments", Usage: "[ARGS...]", Via: release.ViaEvalOrRPC, Run: func(ctx context.Context, c *release.Call[testConfig]) error {
 				fmt.Fprintln(c.Stdout, strings.Join(c.Args, " "))
 				return nil
 			}},
-			"fail": {Summary: "fail on purpose", Run: func(ctx context.Context, c *release.Call[testConfig]) error {
+			"hits": {Summary: "print the requests served by this process", Via: release.ViaRPC, Run: func(ctx context.Context, c *release.Call[testConfig]) error {
+				fmt.Fprintf(c.Stdout, "hits=%d pid=%d\n", hits.Load(), os.Getpid())
+				fmt.Fprintln(c.Stderr, "counted in the running system")
+				return nil
+			}},
+			"fail": {Summary: "fail on purpose", Via: release.ViaEvalOrRPC, Run: func(ctx context.Context, c *release.Call[testConfig]) error {
 				return fmt.Errorf("the task failed on purpose")
 			}},
 			"region": {Summary: "print REGION", Run: func(ctx context.Context, c *release.Call[testConfig]) error {
@@ -125,4 +140,18 @@ func get(t *testing.T, url string) (int, string) {
 func localURL(addr string) string {
 	i := strings.LastIndex(addr, ":")
 	return "http://127.0.0.1" + addr[i:]
+}
+
+// runtimeDirs returns RELEASE_TMP and RELEASE_LOG_DIR settings private to
+// the test: a running release keeps its control socket, lock and logs
+// there, and two releases of one name refuse to share them. The directory
+// is short because Unix socket paths are limited to 107 bytes.
+func runtimeDirs(t testing.TB) []string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "rk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return []string{"RELEASE_TMP=" + dir + "/tmp", "RELEASE_LOG_DIR=" + dir + "/log"}
 }

@@ -55,12 +55,18 @@ func (r *runner[C]) commands() []command[C] {
 	return []command[C]{
 		{name: "start", summary: startSummary, run: (*runner[C]).start},
 		{name: "health", summary: healthSummary, run: (*runner[C]).health},
+		{name: "daemon", summary: daemonSummary, run: (*runner[C]).daemon},
+		{name: "stop", summary: stopSummary, run: (*runner[C]).stopCmd},
+		{name: "pid", summary: pidSummary, run: (*runner[C]).pidCmd},
+		{name: "restart", summary: restartSummary, run: (*runner[C]).restartCmd},
+		{name: "rpc", summary: rpcSummary, run: (*runner[C]).rpc},
 		{name: "eval", summary: evalSummary, run: (*runner[C]).eval},
 		{name: "config", summary: configSummary, run: (*runner[C]).config},
 		{name: "version", summary: versionSummary, run: (*runner[C]).versionCmd},
 		{name: "gen-secret", summary: genSecretSummary, run: (*runner[C]).genSecret},
 		{name: "help", summary: helpSummary, run: (*runner[C]).help},
 		{name: "relkit-info", summary: infoSummary, run: (*runner[C]).info, hidden: true},
+		{name: superviseCommand, summary: superviseSummary, run: (*runner[C]).supervise, hidden: true},
 	}
 }
 
@@ -87,10 +93,16 @@ func (r *runner[C]) exit(err error) int {
 	var (
 		usage  *UsageError
 		config *runtimeconfig.Error
+		exit   *exitError
 	)
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return ExitOK
+	case errors.As(err, &exit):
+		if exit.Err != nil {
+			fmt.Fprintf(r.stderr, "Error: %s\n", exit.Err)
+		}
+		return exit.Code
 	case errors.As(err, &usage):
 		try := usage.Try
 		if try == "" {

@@ -32,6 +32,13 @@ func (r *runner[C]) start(ctx context.Context, args []string) error {
 		return ErrNoHandler
 	}
 	log.Info("starting", "version", r.version)
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	closeControl, err := r.serveControl(stop, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeControl()
 
 	if !serve {
 		if r.app.Handler == nil {
@@ -40,6 +47,7 @@ func (r *runner[C]) start(ctx context.Context, args []string) error {
 			log.Info(fmt.Sprintf("HTTP server is off (%s); SERVER=true turns it on", serverSource(base.Server != nil, r.app.Server)))
 		}
 		log.Info("running; send SIGTERM or SIGINT to stop")
+		r.notifyReady()
 		<-ctx.Done()
 		log.Info("stopped", "reason", cause(ctx))
 		return nil

@@ -23,7 +23,7 @@ func startInProcess(t *testing.T, env ...string) (*syncBuffer, context.CancelFun
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		code <- testApp().Run(ctx, []string{"start"}, append([]string{"LOG_FORMAT=json"}, env...), nil, &syncBuffer{}, logs)
+		code <- testApp().Run(ctx, []string{"start"}, append(append([]string{"LOG_FORMAT=json"}, runtimeDirs(t)...), env...), nil, &syncBuffer{}, logs)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -109,7 +109,7 @@ func TestStartPortTaken(t *testing.T) {
 	defer ln.Close()
 	port := ln.Addr().(*net.TCPAddr).Port
 	var stderr syncBuffer
-	code := testApp().Run(context.Background(), []string{"start"}, []string{"PORT=" + strconv.Itoa(port), "LOG_FORMAT=json"}, nil, &syncBuffer{}, &stderr)
+	code := testApp().Run(context.Background(), []string{"start"}, append([]string{"PORT=" + strconv.Itoa(port), "LOG_FORMAT=json"}, runtimeDirs(t)...), nil, &syncBuffer{}, &stderr)
 	if code != 1 || !strings.Contains(stderr.String(), "address already in use") || !strings.Contains(stderr.String(), "set PORT to another one") {
 		t.Fatalf("want exit 1 naming the taken port and the fix, got %d %q", code, stderr.String())
 	}
@@ -119,7 +119,7 @@ func TestStartPortTaken(t *testing.T) {
 func execApp(t *testing.T, args []string, env ...string) (*exec.Cmd, *syncBuffer) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append([]string{"RELKIT_TEST_EXEC=1", "LOG_FORMAT=json", "PATH=" + os.Getenv("PATH")}, env...)
+	cmd.Env = append(append([]string{"RELKIT_TEST_EXEC=1", "LOG_FORMAT=json", "PATH=" + os.Getenv("PATH")}, runtimeDirs(t)...), env...)
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -124,7 +125,12 @@ func TestHealthCommandProbesRunningRelease(t *testing.T) {
 	}
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	ln.Close()
-	env := []string{"PORT=" + port, "LOG_FORMAT=json", "SHUTDOWN_TIMEOUT=5s"}
+	dir, err := os.MkdirTemp("", "rk") // short: Unix socket paths are limited
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	env := []string{"PORT=" + port, "LOG_FORMAT=json", "SHUTDOWN_TIMEOUT=5s", "RELEASE_TMP=" + dir + "/tmp", "RELEASE_LOG_DIR=" + dir + "/log"}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() { done <- app().Run(ctx, []string{"start"}, env, nil, io.Discard, io.Discard) }()

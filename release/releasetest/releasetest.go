@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -35,11 +36,29 @@ const Timeout = 30 * time.Second
 // Run runs the command line args of app in process with exactly env as its
 // environment (nothing is inherited from the test process) and returns what
 // it printed and its exit code. Logs are JSON unless env sets LOG_FORMAT.
+// Unless env sets them, RELEASE_TMP and RELEASE_LOG_DIR point into a
+// directory of the test's own, so a started release's control socket, lock
+// and logs neither land in the package directory nor collide with another
+// test's.
 func Run[C any](t testing.TB, app release.App[C], env map[string]string, args ...string) Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
 	defer cancel()
 	environ := []string{"LOG_FORMAT=json"}
+	if env["RELEASE_TMP"] == "" || env["RELEASE_LOG_DIR"] == "" {
+		// Short: Unix socket paths are limited to 107 bytes.
+		dir, err := os.MkdirTemp("", "rt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		if env["RELEASE_TMP"] == "" {
+			environ = append(environ, "RELEASE_TMP="+dir+"/tmp")
+		}
+		if env["RELEASE_LOG_DIR"] == "" {
+			environ = append(environ, "RELEASE_LOG_DIR="+dir+"/log")
+		}
+	}
 	for _, k := range sortedKeys(env) {
 		environ = append(environ, k+"="+env[k])
 	}

@@ -1,0 +1,117 @@
+package control
+
+import (
+	"fmt"
+	"time"
+)
+
+// Version is the protocol version this package speaks.
+const Version = 1
+
+// Op names a request.
+type Op = string
+
+// The requests of protocol version 1.
+const (
+	OpPing    Op = "ping"
+	OpPID     Op = "pid"
+	OpStop    Op = "stop"
+	OpRestart Op = "restart"
+	OpRPC     Op = "rpc"
+)
+
+// Request is what a client asks.
+type Request struct {
+	// V is the protocol version; [Client.Do] fills it in.
+	V int `json:"v"`
+	// Op is the request, e.g. [OpPing].
+	Op Op `json:"op"`
+	// Args are the request's arguments (for rpc: the task and its args).
+	Args []string `json:"args,omitempty"`
+}
+
+// Message is one line of a server's answer: output, a progress event, or the
+// final result.
+type Message struct {
+	// V is the server's protocol version.
+	V int `json:"v"`
+	// Stdout and Stderr carry output of an rpc task.
+	Stdout []byte `json:"stdout,omitempty"`
+	Stderr []byte `json:"stderr,omitempty"`
+	// Event reports progress, e.g. "stopping".
+	Event string `json:"event,omitempty"`
+	// Done is the final result; no message follows it.
+	Done *Result `json:"done,omitempty"`
+}
+
+// Result is the final answer to a request.
+type Result struct {
+	// Status is an exit status: 0 success, 1 failure, 64 usage error, 78
+	// configuration error.
+	Status int `json:"status"`
+	// Error says what went wrong when Status is not 0.
+	Error string `json:"error,omitempty"`
+	// Info answers ping.
+	Info *Info `json:"info,omitempty"`
+	// PID answers pid and restart.
+	PID int `json:"pid,omitempty"`
+}
+
+// Err returns nil for a successful result and a [*StatusError] otherwise.
+func (r Result) Err() error {
+	if r.Status == 0 {
+		return nil
+	}
+	return &StatusError{Status: r.Status, Message: r.Error}
+}
+
+// Fail returns a Result with status and a message formatted as fmt.Sprintf.
+func Fail(status int, format string, args ...any) Result {
+	return Result{Status: status, Error: fmt.Sprintf(format, args...)}
+}
+
+// StatusError is a failed [Result] as an error.
+type StatusError struct {
+	Status  int
+	Message string
+}
+
+func (e *StatusError) Error() string {
+	if e.Message == "" {
+		return fmt.Sprintf("failed with status %d", e.Status)
+	}
+	return e.Message
+}
+
+// Info identifies a running system; it answers ping.
+type Info struct {
+	// Name and Version of the release.
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	// PID of the process that answers: the supervisor of a daemon, or the
+	// release itself when it runs in the foreground.
+	PID int `json:"pid"`
+	// Mode is "supervisor", "foreground" or "generation" (an app process
+	// run by a supervisor).
+	Mode string `json:"mode"`
+	// Root is RELEASE_ROOT of the running system.
+	Root string `json:"root,omitempty"`
+	// Started is when the answering process started.
+	Started time.Time `json:"started"`
+	// Instance is a random identifier of the answering process's run.
+	Instance string `json:"instance"`
+	// Protocol is the server's protocol version.
+	Protocol int `json:"protocol"`
+	// Ops are the requests the server answers.
+	Ops []string `json:"ops"`
+	// Generation and ChildPID describe a supervisor's current app process.
+	Generation int `json:"generation,omitempty"`
+	ChildPID   int `json:"child_pid,omitempty"`
+}
+
+// Modes of [Info].Mode.
+const (
+	ModeSupervisor = "supervisor"
+	ModeForeground = "foreground"
+	ModeGeneration = "generation"
+)

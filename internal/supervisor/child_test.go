@@ -1,0 +1,164 @@
+package supervisor
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/relkit/relkit/internal/control"
+	"github.com/relkit/relkit/internal/handover"
+	"github.com/relkit/relkit/internal/sdnotify"
+)
+
+// Modes of the test app (the test binary re-executed with
+// SUPERVISOR_TEST_CHILD=mode):
+//
+//	serve        serve HTTP on the inherited "http" socket, rpc on its control socket
+//	fail-boot    exit 78 at once, as a release with bad configuration does
+//	no-ready     serve but never send READY=1
+//	crash        become ready, then exit 3 after 50ms while the counter file
+//	             says fewer than SUPERVISOR_TEST_CRASHES boots happened
+//	fail-later   serve as generation 1; later generations fail to boot
+//	ignore-term  serve, ignoring SIGTERM
+func childMain(mode string) int {
+	env := map[string]string{}
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	// Before anything touches it: is the shared socket non-blocking?
+	nonblocking := "no socket"
+	if env[handover.EnvFDs] != "" {
+		nb, err := handover.NonblockingFD(handover.FirstFD)
+		nonblocking = fmt.Sprint(nb, err)
+	}
+	gen := env[EnvGeneration]
+	boots := 0
+	if p := env["SUPERVISOR_TEST_COUNTER"]; p != "" {
+		b, _ := os.ReadFile(p)
+		boots, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		boots++
+		os.WriteFile(p, []byte(strconv.Itoa(boots)), 0o600)
+	}
+	switch {
+	case mode == "fail-boot", mode == "fail-later" && gen != "1":
+		fmt.Fprintln(os.Stderr, "Error: PORT: want a port from 0 to 65535, got 70000")
+		return 78
+	}
+	stopSignals := []os.Signal{syscall.SIGTERM, syscall.SIGINT}
+	if mode == "ignore-term" {
+		signal.Ignore(syscall.SIGTERM)
+		stopSignals = stopSignals[1:]
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
+	defer stop()
+
+	ls, err := handover.Inherit(env, os.Getpid())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "inherit:", err)
+		return 1
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "gen %s pid %d\n", gen, os.Getpid())
+	})
+	mux.HandleFunc("/nonblocking", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, nonblocking)
+	})
+	errc := make(chan error, 1)
+	go func() { errc <- drainServe(ctx, handover.Find(ls, "http"), mux) }()
+
+	ln, err := control.Listen(env[EnvControlSocket])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "control:", err)
+		return 1
+	}
+	ctl := &control.Server{Handler: control.HandlerFunc(func(ctx context.Context, req control.Request, s *control.Stream) control.Result {
+		if req.Op != control.OpRPC || len(req.Args) == 0 {
+			return control.Fail(64, "unknown request %q", req.Op)
+		}
+		switch req.Args[0] {
+		case "echo":
+			fmt.Fprintln(s.Stdout(), strings.Join(req.Args[1:], " "))
+			fmt.Fprintln(s.Stderr(), "echoed by generation", gen)
+			return control.Result{}
+		case "fail":
+			return control.Fail(1, "task fail: failed on purpose")
+		}
+		return control.Fail(64, "unknown task %q", req.Args[0])
+	})}
+	go ctl.Serve(ln)
+	defer ctl.Shutdown(context.Background())
+
+	if mode != "no-ready" {
+		sdnotify.Send(env["NOTIFY_SOCKET"], sdnotify.Ready, "STATUS=generation "+gen+" serving")
+	}
+	fmt.Printf("generation %s ready (pid %d)\n", gen, os.Getpid())
+	if mode == "crash" {
+		limit, _ := strconv.Atoi(env["SUPERVISOR_TEST_CRASHES"])
+		if boots <= limit {
+			time.Sleep(50 * time.Millisecond)
+			fmt.Fprintf(os.Stderr, "generation %s: crashing on purpose\n", gen)
+			return 3
+		}
+	}
+	if mode == "ignore-term" {
+		select {}
+	}
+	if err := <-errc; err != nil {
+		fmt.Fprintln(os.Stderr, "serve:", err)
+		return 1
+	}
+	fmt.Printf("generation %s stopped\n", gen)
+	return 0
+}
+
+// drainServe serves h on ln until ctx is done, then stops without dropping
+// a request: it stops accepting (the socket stays open in the supervisor
+// and the next generation), turns keep-alives off, which closes idle
+// connections and makes every other one close after its current response,
+// and waits for the connections to close. It never calls
+// http.Server.Shutdown, which answers nothing to a request it reads after
+// shutdown began — a connection accepted just before SIGTERM would get EOF.
+// (The server package drains the same way; this test app uses plain
+// net/http so the supervisor is tested on its own.)
+func drainServe(ctx context.Context, ln net.Listener, h http.Handler) error {
+	var mu sync.Mutex
+	conns := map[net.Conn]struct{}{}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ConnState: func(c net.Conn, st http.ConnState) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch st {
+		case http.StateNew:
+			conns[c] = struct{}{}
+		case http.StateClosed, http.StateHijacked:
+			delete(conns, c)
+		}
+	}}
+	go hs.Serve(ln)
+	<-ctx.Done()
+	ln.Close()
+	hs.SetKeepAlivesEnabled(false)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := len(conns)
+		mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			hs.Close()
+			return fmt.Errorf("%d connections still open after 5s; closed them", n)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}

@@ -1,0 +1,133 @@
+package supervisor
+
+import (
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/relkit/relkit/internal/handover"
+)
+
+// Config configures a [Supervisor]. Binary, Name and Tmp are required; every
+// other field's zero value means the default stated in its comment.
+type Config struct {
+	// Name is the release name. It names the per-generation sockets in Tmp
+	// and is reported by ping. Required.
+	Name string
+	// Version is the release version reported by ping.
+	Version string
+	// Root is RELEASE_ROOT, reported by ping.
+	Root string
+
+	// Binary is the path of the program each generation runs. It is taken
+	// as given, never from os.Args[0], so an upgrade can start another
+	// release's binary. Required.
+	Binary string
+	// Args are the generation's arguments after the program name.
+	// Default: ["start"].
+	Args []string
+	// Env is the generation's environment. The supervisor adds
+	// NOTIFY_SOCKET, RELKIT_CONTROL_SOCKET, RELKIT_GENERATION,
+	// RELKIT_LISTEN_FDS and RELKIT_LISTEN_FDNAMES, replacing any values
+	// given (and dropping systemd's LISTEN_* variables).
+	Env map[string]string
+	// Dir is the generation's working directory. Default: the
+	// supervisor's.
+	Dir string
+
+	// Listeners are handed to every generation as descriptors 3, 4, … in
+	// order. The supervisor keeps them open across generations and never
+	// accepts on them.
+	Listeners []handover.Listener
+
+	// Tmp is the private directory (RELEASE_TMP) for each generation's
+	// notification and control sockets. Required.
+	Tmp string
+	// PIDFile, when set, receives the supervisor's PID once the app is
+	// ready and is removed when the supervisor stops or gives up.
+	PIDFile string
+
+	// Output receives what generations write to stdout and stderr, line by
+	// line. Default: os.Stderr.
+	Output io.Writer
+	// Logger receives the supervisor's own messages. Default: discarded.
+	Logger *slog.Logger
+	// Notify is the NOTIFY_SOCKET of the supervisor's own manager
+	// (systemd, or `daemon` waiting for readiness): it is sent READY=1,
+	// RELOADING=1, STOPPING=1 and STATUS=. Empty: no notifications.
+	Notify string
+
+	// ReadyTimeout bounds how long a generation may take to send READY=1.
+	// Default 60s.
+	ReadyTimeout time.Duration
+	// StopTimeout bounds a generation's graceful stop after SIGTERM; it is
+	// killed after that. It should exceed the app's SHUTDOWN_TIMEOUT.
+	// Default 35s.
+	StopTimeout time.Duration
+
+	// MaxRestarts is how many crashes within RestartWindow the heart
+	// restarts the app after; one more and it gives up. Default 5;
+	// negative: never restart.
+	MaxRestarts int
+	// RestartWindow is the window MaxRestarts counts crashes in.
+	// Default 60s.
+	RestartWindow time.Duration
+	// Backoff is the delay before the first restart after a crash; it
+	// doubles with each further crash in the window. Default 500ms.
+	Backoff time.Duration
+	// MaxBackoff caps the restart delay. Default 10s.
+	MaxBackoff time.Duration
+
+	// ReapOrphans makes the supervisor reap every child process, not just
+	// the generations: set it when the supervisor is PID 1 (a container) or
+	// a child subreaper. It must not be set in a program that starts other
+	// children and waits for them itself.
+	ReapOrphans bool
+
+	// Signals delivers the signals the supervisor acts on: SIGTERM or
+	// SIGINT stop the app gracefully (the generation gets SIGTERM), a second
+	// one kills it at once; SIGHUP restarts it. Nil: none.
+	Signals <-chan os.Signal
+}
+
+// Defaults applied by [New] to zero fields of [Config].
+const (
+	DefaultReadyTimeout  = 60 * time.Second
+	DefaultStopTimeout   = 35 * time.Second
+	DefaultMaxRestarts   = 5
+	DefaultRestartWindow = 60 * time.Second
+	DefaultBackoff       = 500 * time.Millisecond
+	DefaultMaxBackoff    = 10 * time.Second
+)
+
+func (c Config) withDefaults() Config {
+	if len(c.Args) == 0 {
+		c.Args = []string{"start"}
+	}
+	if c.Output == nil {
+		c.Output = os.Stderr
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.ReadyTimeout <= 0 {
+		c.ReadyTimeout = DefaultReadyTimeout
+	}
+	if c.StopTimeout <= 0 {
+		c.StopTimeout = DefaultStopTimeout
+	}
+	if c.MaxRestarts == 0 {
+		c.MaxRestarts = DefaultMaxRestarts
+	}
+	if c.RestartWindow <= 0 {
+		c.RestartWindow = DefaultRestartWindow
+	}
+	if c.Backoff <= 0 {
+		c.Backoff = DefaultBackoff
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = DefaultMaxBackoff
+	}
+	return c
+}

@@ -1,0 +1,47 @@
+// Package supervisor runs a release's app as a child process and keeps it
+// running, the job of Erlang's heart and of the process manager behind
+// `daemon`, `restart` and (later) `upgrade`.
+//
+// A [Supervisor] owns what must outlive any one app process: the listening
+// sockets, the PID file, and the identity that systemd, Docker or the PID
+// file know (its own PID, unchanged across restarts). Each app process is
+// a generation:
+//
+//   - started from [Config].Binary (an explicit path, so an upgrade can run
+//     another release's binary) with the sockets as descriptors 3, 4, …
+//     (RELKIT_LISTEN_FDS, see [github.com/relkit/relkit/internal/handover]),
+//     its own NOTIFY_SOCKET, and RELKIT_CONTROL_SOCKET where it serves rpc;
+//   - ready when it sends READY=1 there, within [Config].ReadyTimeout;
+//   - stopped with SIGTERM (the app drains), and SIGKILL after
+//     [Config].StopTimeout.
+//
+// [Supervisor.Run] boots the first generation (a [*BootError] when it never
+// becomes ready), then restarts a crashed app after a doubling backoff and
+// gives up ([ErrGaveUp]) after more than [Config].MaxRestarts crashes within
+// [Config].RestartWindow. [Supervisor.Restart] starts the next generation on
+// the same sockets and stops the previous one only once the new one is
+// ready, so the socket never closes and no connection is refused; a new
+// generation that fails leaves the old one serving. The supervisor forwards
+// READY=1, RELOADING=1, STOPPING=1 and STATUS= to its own manager
+// ([Config].Notify), and with [Config].ReapOrphans reaps every child, as PID 1
+// in a container must.
+//
+// The Supervisor is a [github.com/relkit/relkit/internal/control.Handler]:
+// served on the release's control socket it answers ping, pid, stop,
+// restart, and passes rpc on to the current generation.
+//
+// # Contract with the app (stable across releases, for upgrades)
+//
+// Environment of a generation: NOTIFY_SOCKET, RELKIT_LISTEN_FDS,
+// RELKIT_LISTEN_FDNAMES (the HTTP socket is named "http"),
+// RELKIT_CONTROL_SOCKET, RELKIT_GENERATION. The app sends READY=1 once it
+// serves and its control socket is up, drains on SIGTERM, and answers the
+// control protocol's rpc request on RELKIT_CONTROL_SOCKET.
+//
+// # Notes
+//
+// Children get Pdeathsig SIGTERM (Linux): if the supervisor is killed, the
+// app drains and exits instead of holding the port. Children run in their
+// own process group, so a terminal's ^C reaches only the supervisor, which
+// decides what the app gets.
+package supervisor

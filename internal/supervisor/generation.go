@@ -1,0 +1,285 @@
+package supervisor
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/relkit/relkit/internal/control"
+	"github.com/relkit/relkit/internal/handover"
+	"github.com/relkit/relkit/internal/sdnotify"
+)
+
+// Variables a supervisor sets for each generation, besides NOTIFY_SOCKET
+// and the handover variables.
+const (
+	// EnvControlSocket is where the generation serves its own control
+	// socket (rpc runs there; the supervisor proxies to it).
+	EnvControlSocket = "RELKIT_CONTROL_SOCKET"
+	// EnvGeneration is the generation's number, 1 for the first.
+	EnvGeneration = "RELKIT_GENERATION"
+)
+
+// generation is one app process.
+type generation struct {
+	n       int
+	pid     int
+	started time.Time
+	control string // its control socket
+
+	ready     chan struct{} // closed on READY=1
+	readyOnce sync.Once
+	exited    chan struct{} // closed once reaped
+	status    syscall.WaitStatus
+	spawnErr  error // the process could not be started
+
+	cancel context.CancelFunc // stops the notification reader
+	wg     sync.WaitGroup     // notification reader and output copier
+}
+
+// describe says how the generation ended, e.g. "exited with status 3".
+func (g *generation) describe() string {
+	if g.spawnErr != nil {
+		return "could not be started: " + g.spawnErr.Error()
+	}
+	return describeStatus(g.status)
+}
+
+func describeStatus(ws syscall.WaitStatus) string {
+	switch {
+	case ws.Exited():
+		return fmt.Sprintf("exited with status %d", ws.ExitStatus())
+	case ws.Signaled():
+		return fmt.Sprintf("was killed by signal %d (%v)", int(ws.Signal()), ws.Signal())
+	default:
+		return fmt.Sprintf("ended with wait status %#x", uint32(ws))
+	}
+}
+
+// exitCode is the generation's exit status, or -1 when it did not exit
+// normally.
+func (g *generation) exitCode() int {
+	if g.spawnErr == nil && g.status.Exited() {
+		return g.status.ExitStatus()
+	}
+	return -1
+}
+
+func (g *generation) hasExited() bool {
+	select {
+	case <-g.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// socketPath returns Tmp/NAME.N.suffix, checked against the kernel's limit.
+func (s *Supervisor) socketPath(n int, suffix string) (string, error) {
+	p := filepath.Join(s.cfg.Tmp, s.cfg.Name+"."+strconv.Itoa(n)+"."+suffix)
+	if len(p) > control.MaxPath {
+		return "", fmt.Errorf("socket path %s is %d bytes, longer than the %d a Unix socket allows: set RELEASE_TMP to a shorter directory", p, len(p), control.MaxPath)
+	}
+	return p, nil
+}
+
+// spawn starts generation n. A generation that could not be started is
+// returned already exited, with spawnErr set.
+func (s *Supervisor) spawn(n int) *generation {
+	g := &generation{n: n, started: time.Now(), ready: make(chan struct{}), exited: make(chan struct{})}
+	fail := func(err error) *generation {
+		g.spawnErr = err
+		close(g.exited)
+		return g
+	}
+	notifyPath, err := s.socketPath(n, "notify")
+	if err != nil {
+		return fail(err)
+	}
+	g.control, err = s.socketPath(n, "sock")
+	if err != nil {
+		return fail(err)
+	}
+	os.Remove(g.control) // a stale one from an earlier run
+	recv, err := sdnotify.Listen(notifyPath)
+	if err != nil {
+		return fail(err)
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		recv.Close()
+		return fail(err)
+	}
+
+	env := map[string]string{}
+	for k, v := range s.cfg.Env {
+		env[k] = v
+	}
+	env["NOTIFY_SOCKET"] = recv.Path()
+	env[EnvControlSocket] = g.control
+	env[EnvGeneration] = strconv.Itoa(n)
+	files := make([]handover.File, len(s.cfg.Listeners))
+	for i, l := range s.cfg.Listeners {
+		sc, ok := l.Listener.(syscall.Conn)
+		if !ok {
+			pr.Close()
+			pw.Close()
+			recv.Close()
+			return fail(fmt.Errorf("listener %q (%T) has no file descriptor to hand over", l.Name, l.Listener))
+		}
+		files[i] = handover.File{Name: l.Name, Conn: sc}
+	}
+	argv := append([]string{s.cfg.Binary}, s.cfg.Args...)
+	pid, statusc, err := s.reaper.start(func() (int, error) {
+		return handover.Start(s.cfg.Binary, argv, handover.Attr{
+			Dir:       s.cfg.Dir,
+			Env:       envList(env),
+			Stdout:    pw,
+			Stderr:    pw,
+			Listeners: files,
+			Sys:       childAttr(),
+		})
+	})
+	pw.Close()
+	if err != nil {
+		pr.Close()
+		recv.Close()
+		return fail(err)
+	}
+	g.pid = pid
+
+	ctx, cancel := context.WithCancel(context.Background())
+	g.cancel = cancel
+	g.wg.Add(2)
+	go func() {
+		defer g.wg.Done()
+		copyLines(s.cfg.Output, pr)
+		pr.Close()
+	}()
+	go func() {
+		defer g.wg.Done()
+		defer recv.Close()
+		s.readNotifications(ctx, g, recv)
+	}()
+	go func() {
+		g.status = <-statusc
+		cancel()
+		close(g.exited)
+	}()
+	return g
+}
+
+// readNotifications handles a generation's sd_notify messages until ctx is
+// done: READY=1 marks it ready; STATUS= of the current generation goes on
+// to the supervisor's own manager.
+func (s *Supervisor) readNotifications(ctx context.Context, g *generation, recv *sdnotify.Receiver) {
+	for {
+		msg, err := recv.Receive(ctx)
+		if err != nil {
+			return
+		}
+		for _, kv := range msg {
+			switch {
+			case kv == sdnotify.Ready:
+				g.readyOnce.Do(func() { close(g.ready) })
+			case strings.HasPrefix(kv, "STATUS="):
+				if s.current() == g {
+					s.notify(kv)
+				}
+			}
+		}
+	}
+}
+
+// waitReady waits until g is ready. It fails when g exits first, when
+// ReadyTimeout passes, or when abort is closed; g is then stopped.
+func (s *Supervisor) waitReady(g *generation, abort <-chan struct{}) error {
+	t := time.NewTimer(s.cfg.ReadyTimeout)
+	defer t.Stop()
+	select {
+	case <-g.ready:
+		return nil
+	case <-g.exited:
+		return fmt.Errorf("%w: generation %d %s before it was ready", ErrNotReady, g.n, g.describe())
+	case <-t.C:
+		s.stopGen(g)
+		return fmt.Errorf("%w: generation %d (pid %d) did not report ready within %v (raise RELEASE_READY_TIMEOUT if it needs longer to boot); it was stopped", ErrNotReady, g.n, g.pid, s.cfg.ReadyTimeout)
+	case <-abort:
+		s.stopGen(g)
+		return fmt.Errorf("%w: generation %d was stopped while booting", ErrNotReady, g.n)
+	}
+}
+
+// stopGen stops g gracefully: SIGTERM, then SIGKILL after StopTimeout. It
+// returns once g has exited and its output is drained.
+func (s *Supervisor) stopGen(g *generation) {
+	if !g.hasExited() {
+		s.reaper.signal(g.pid, syscall.SIGTERM)
+		t := time.NewTimer(s.cfg.StopTimeout)
+		select {
+		case <-g.exited:
+		case <-t.C:
+			s.cfg.Logger.Warn("app did not stop in time; killing it", "generation", g.n, "pid", g.pid, "timeout", s.cfg.StopTimeout.String())
+			s.reaper.signal(g.pid, syscall.SIGKILL)
+			<-g.exited
+		}
+		t.Stop()
+	}
+	s.finish(g)
+}
+
+// finish waits for g's helpers and removes what it left behind.
+func (s *Supervisor) finish(g *generation) {
+	<-g.exited
+	done := make(chan struct{})
+	go func() { g.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+		// A grandchild holds the output pipe; its lines keep flowing.
+	}
+	if g.control != "" {
+		os.Remove(g.control)
+	}
+	s.mu.Lock()
+	delete(s.live, g)
+	s.mu.Unlock()
+}
+
+// copyLines copies r to w a line at a time (long lines in 64 KiB pieces),
+// so lines from several writers sharing w do not interleave.
+func copyLines(w io.Writer, r io.Reader) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		line, err := br.ReadSlice('\n')
+		if len(line) > 0 {
+			w.Write(line)
+		}
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			return
+		}
+	}
+}
+
+func envList(env map[string]string) []string {
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k + "=" + env[k]
+	}
+	return out
+}

@@ -1,0 +1,356 @@
+package supervisor
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/relkit/relkit/internal/control"
+	"github.com/relkit/relkit/internal/pidfile"
+	"github.com/relkit/relkit/internal/sdnotify"
+)
+
+// Supervisor runs an app as a child process and keeps it running: it owns
+// the listening sockets and hands them to each generation of the app,
+// restarts it after a crash (the heart), replaces it without dropping a
+// connection on restart, and stops it gracefully. Create one with [New],
+// run it with [Supervisor.Run].
+type Supervisor struct {
+	cfg      Config
+	started  time.Time
+	instance string
+	reaper   *reaper
+
+	restarts chan restartRequest
+	stopOnce sync.Once
+	stopc    chan struct{}
+	done     chan struct{}
+
+	mu   sync.Mutex
+	cur  *generation
+	next int
+	live map[*generation]struct{}
+}
+
+type restartRequest struct {
+	ctx   context.Context
+	reply chan restartReply
+}
+
+type restartReply struct {
+	pid int
+	err error
+}
+
+// New checks cfg and returns a Supervisor for it.
+func New(cfg Config) (*Supervisor, error) {
+	switch {
+	case cfg.Name == "":
+		return nil, errors.New("supervisor: Config.Name is required")
+	case cfg.Binary == "":
+		return nil, errors.New("supervisor: Config.Binary is required")
+	case cfg.Tmp == "":
+		return nil, errors.New("supervisor: Config.Tmp is required")
+	}
+	var id [8]byte
+	rand.Read(id[:])
+	return &Supervisor{
+		cfg:      cfg.withDefaults(),
+		started:  time.Now(),
+		instance: hex.EncodeToString(id[:]),
+		restarts: make(chan restartRequest),
+		stopc:    make(chan struct{}),
+		done:     make(chan struct{}),
+		live:     map[*generation]struct{}{},
+	}, nil
+}
+
+// Run starts the first generation and waits until it is ready, writes the
+// PID file and tells its manager READY=1, then supervises until it is
+// stopped (ctx cancelled, [Supervisor.Stop], a stop request or signal). It
+// returns nil after a graceful stop, a [*BootError] when the first
+// generation never became ready, and an error wrapping [ErrGaveUp] when the
+// app crashed too often. The PID file is removed in every case.
+func (s *Supervisor) Run(ctx context.Context) error {
+	defer close(s.done)
+	s.reaper = newReaper(s.cfg.ReapOrphans)
+	defer s.reaper.close()
+	if s.cfg.PIDFile != "" {
+		defer pidfile.Remove(s.cfg.PIDFile, os.Getpid())
+	}
+	sigDone := make(chan struct{})
+	defer close(sigDone)
+	go s.handleSignals(ctx, sigDone)
+
+	log := s.cfg.Logger
+	s.notify("STATUS=starting " + s.cfg.Name)
+	g := s.boot()
+	if err := s.waitReady(g, s.stopc); err != nil {
+		s.finish(g)
+		log.Error("the app failed to boot", "err", err)
+		s.notify("STATUS=boot failed: " + err.Error())
+		return &BootError{Err: err, Status: g.exitCode()}
+	}
+	s.setCurrent(g)
+	if s.cfg.PIDFile != "" {
+		if err := pidfile.Write(s.cfg.PIDFile, os.Getpid()); err != nil {
+			s.shutdown("the PID file could not be written")
+			return err
+		}
+	}
+	log.Info("app ready", "generation", g.n, "pid", g.pid, "took", time.Since(g.started).Round(time.Millisecond).String())
+	s.notifyReady(g)
+
+	var crashes []time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return s.shutdown(context.Cause(ctx).Error())
+		case <-s.stopc:
+			return s.shutdown("stop requested")
+		case req := <-s.restarts:
+			ng, err := s.restart(req.ctx, g)
+			if err == nil {
+				g = ng
+				req.reply <- restartReply{pid: ng.pid}
+			} else {
+				req.reply <- restartReply{err: err}
+			}
+		case <-g.exited:
+			s.finish(g)
+			now := time.Now()
+			crashes = append(crashes, now)
+			for len(crashes) > 0 && now.Sub(crashes[0]) > s.cfg.RestartWindow {
+				crashes = crashes[1:]
+			}
+			up := now.Sub(g.started).Round(time.Millisecond)
+			log.Error("app crashed", "generation", g.n, "pid", g.pid, "how", g.describe(), "uptime", up.String(), "crashes_in_window", len(crashes))
+			if s.cfg.MaxRestarts < 0 || len(crashes) > s.cfg.MaxRestarts {
+				err := fmt.Errorf("%w: %s crashed %d times within %v (last: generation %d %s); not restarting it again (raise RELEASE_HEART_MAX_RESTARTS or fix the crash: see the log above)",
+					ErrGaveUp, s.cfg.Name, len(crashes), s.cfg.RestartWindow, g.n, g.describe())
+				if s.cfg.MaxRestarts < 0 {
+					err = fmt.Errorf("%w: %s %s and restarts are off (RELEASE_HEART_MAX_RESTARTS=0)", ErrGaveUp, s.cfg.Name, g.describe())
+				}
+				log.Error(err.Error())
+				s.notify("STATUS=" + err.Error())
+				s.setCurrent(nil)
+				s.stopAll()
+				return err
+			}
+			delay := min(s.cfg.Backoff<<(len(crashes)-1), s.cfg.MaxBackoff)
+			log.Warn("heart: restarting the app", "in", delay.String())
+			s.notify(fmt.Sprintf("STATUS=restarting after a crash (%s)", g.describe()))
+			s.setCurrent(nil)
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return s.shutdown(context.Cause(ctx).Error())
+			case <-s.stopc:
+				t.Stop()
+				return s.shutdown("stop requested")
+			}
+			g = s.boot()
+			if err := s.waitReady(g, s.stopc); err != nil {
+				log.Error("restarted app failed to boot", "err", err)
+				// g has exited: the next round counts it as a crash.
+				continue
+			}
+			s.setCurrent(g)
+			log.Info("app ready", "generation", g.n, "pid", g.pid, "took", time.Since(g.started).Round(time.Millisecond).String())
+			s.notifyReady(g)
+		}
+	}
+}
+
+// boot starts the next generation.
+func (s *Supervisor) boot() *generation {
+	s.mu.Lock()
+	s.next++
+	n := s.next
+	s.mu.Unlock()
+	g := s.spawn(n)
+	if g.spawnErr == nil {
+		s.mu.Lock()
+		s.live[g] = struct{}{}
+		s.mu.Unlock()
+		s.cfg.Logger.Info("app starting", "generation", n, "pid", g.pid, "binary", s.cfg.Binary)
+	}
+	return g
+}
+
+// restart replaces old with a new generation: start it with the same
+// sockets, wait until it is ready, then stop old gracefully. When the new
+// one fails, it is stopped and old keeps serving.
+func (s *Supervisor) restart(ctx context.Context, old *generation) (*generation, error) {
+	log := s.cfg.Logger
+	log.Info("restart: starting a new generation", "old_generation", old.n, "old_pid", old.pid)
+	s.notify(sdnotify.Reloading, monotonicUsec(), "STATUS=restarting")
+	// A stop request, or the requester giving up, abandons the new
+	// generation; the old one is untouched until the new one is ready.
+	abort := make(chan struct{})
+	var once sync.Once
+	closeAbort := func() { once.Do(func() { close(abort) }) }
+	defer context.AfterFunc(ctx, closeAbort)()
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case <-s.stopc:
+			closeAbort()
+		case <-finished:
+		}
+	}()
+	ng := s.boot()
+	if err := s.waitReady(ng, abort); err != nil {
+		s.finish(ng)
+		log.Error("restart failed; the old generation keeps serving", "err", err)
+		s.notifyReady(old)
+		return nil, fmt.Errorf("restart: %w; generation %d keeps serving", err, old.n)
+	}
+	s.setCurrent(ng)
+	log.Info("restart: new generation ready; stopping the old one", "generation", ng.n, "pid", ng.pid, "old_pid", old.pid)
+	s.stopGen(old)
+	log.Info("restart: done", "generation", ng.n, "pid", ng.pid)
+	s.notifyReady(ng)
+	return ng, nil
+}
+
+// shutdown stops every generation gracefully and returns nil.
+func (s *Supervisor) shutdown(reason string) error {
+	s.cfg.Logger.Info("stopping", "reason", reason)
+	s.notify(sdnotify.Stopping, "STATUS=stopping")
+	s.setCurrent(nil)
+	s.stopAll()
+	s.cfg.Logger.Info("stopped")
+	return nil
+}
+
+func (s *Supervisor) stopAll() {
+	s.mu.Lock()
+	gs := make([]*generation, 0, len(s.live))
+	for g := range s.live {
+		gs = append(gs, g)
+	}
+	s.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, g := range gs {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.stopGen(g) }()
+	}
+	wg.Wait()
+}
+
+// handleSignals turns Config.Signals into actions until done.
+func (s *Supervisor) handleSignals(ctx context.Context, done <-chan struct{}) {
+	stopping := false
+	for {
+		select {
+		case <-done:
+			return
+		case sig := <-s.cfg.Signals:
+			switch sig {
+			case syscall.SIGHUP:
+				go func() {
+					if _, err := s.Restart(ctx); err != nil {
+						s.cfg.Logger.Error("SIGHUP restart failed", "err", err)
+					}
+				}()
+			case syscall.SIGTERM, syscall.SIGINT:
+				if stopping {
+					s.cfg.Logger.Warn("second signal: killing the app now", "signal", sig.String())
+					s.kill()
+					continue
+				}
+				stopping = true
+				s.cfg.Logger.Info("signal received: stopping gracefully (a second one kills)", "signal", sig.String())
+				s.Stop()
+			}
+		}
+	}
+}
+
+// kill sends SIGKILL to every generation.
+func (s *Supervisor) kill() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for g := range s.live {
+		s.reaper.signal(g.pid, syscall.SIGKILL)
+	}
+}
+
+// Stop asks Run to stop the app gracefully and return. It does not wait;
+// see [Supervisor.Done].
+func (s *Supervisor) Stop() { s.stopOnce.Do(func() { close(s.stopc) }) }
+
+// Done is closed when Run has returned.
+func (s *Supervisor) Done() <-chan struct{} { return s.done }
+
+// Restart replaces the running generation with a new one (see
+// [Config.Binary]) without closing the listening sockets, and returns the
+// new generation's PID. It fails, leaving the old generation serving, when
+// the new one does not become ready.
+func (s *Supervisor) Restart(ctx context.Context) (int, error) {
+	req := restartRequest{ctx: ctx, reply: make(chan restartReply, 1)}
+	select {
+	case s.restarts <- req:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-s.stopc:
+		return 0, errors.New("restart: the system is stopping")
+	case <-s.done:
+		return 0, errors.New("restart: the system has stopped")
+	}
+	r := <-req.reply
+	return r.pid, r.err
+}
+
+func (s *Supervisor) current() *generation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cur
+}
+
+func (s *Supervisor) setCurrent(g *generation) {
+	s.mu.Lock()
+	s.cur = g
+	s.mu.Unlock()
+}
+
+// Info describes the supervisor for ping.
+func (s *Supervisor) Info() control.Info {
+	info := control.Info{
+		Name:     s.cfg.Name,
+		Version:  s.cfg.Version,
+		PID:      os.Getpid(),
+		Mode:     control.ModeSupervisor,
+		Root:     s.cfg.Root,
+		Started:  s.started,
+		Instance: s.instance,
+		Protocol: control.Version,
+		Ops:      []string{control.OpPing, control.OpPID, control.OpStop, control.OpRestart, control.OpRPC},
+	}
+	if g := s.current(); g != nil {
+		info.Generation, info.ChildPID = g.n, g.pid
+	}
+	return info
+}
+
+func (s *Supervisor) notify(states ...string) {
+	if err := sdnotify.Send(s.cfg.Notify, states...); err != nil {
+		s.cfg.Logger.Debug("notify the service manager", "err", err)
+	}
+}
+
+func (s *Supervisor) notifyReady(g *generation) {
+	s.notify(sdnotify.Ready, "MAINPID="+strconv.Itoa(os.Getpid()),
+		fmt.Sprintf("STATUS=%s %s serving (generation %d, pid %d)", s.cfg.Name, s.cfg.Version, g.n, g.pid))
+}

@@ -1,0 +1,20 @@
+//go:build !linux
+
+package supervisor
+
+import (
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// childAttr are the process attributes of a generation. Without
+// Pdeathsig, a generation outlives a supervisor that is killed.
+func childAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
+
+var processStart = time.Now()
+
+// monotonicUsec approximates MONOTONIC_USEC; only systemd reads it.
+func monotonicUsec() string {
+	return "MONOTONIC_USEC=" + strconv.FormatInt(time.Since(processStart).Microseconds(), 10)
+}

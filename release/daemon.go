@@ -1,0 +1,181 @@
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/relkit/relkit/internal/control"
+	"github.com/relkit/relkit/internal/handover"
+	"github.com/relkit/relkit/internal/logfile"
+	"github.com/relkit/relkit/internal/pidfile"
+	"github.com/relkit/relkit/internal/sdnotify"
+)
+
+const daemonSummary = "start in the background, supervised (restarted after a crash); returns once the app is ready"
+
+// superviseCommand is the hidden command daemon starts detached: the
+// supervisor process.
+const superviseCommand = "relkit-supervise"
+
+// daemon starts the supervisor in a new session, detached from the
+// terminal, and waits until it reports the app ready (READY=1 on a
+// notification socket it is given) or exits. On failure it prints the
+// reason and the tail of the log and exits with the supervisor's status.
+func (r *runner[C]) daemon(ctx context.Context, args []string) error {
+	fs := r.flags("daemon", "", daemonSummary)
+	if err := r.parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return &UsageError{Problem: fmt.Sprintf("daemon takes no arguments, got %q", fs.Arg(0)), Try: r.name + " daemon"}
+	}
+	dcfg, err := r.daemonConfig()
+	if err != nil {
+		return err
+	}
+	p, err := r.paths()
+	if err != nil {
+		return err
+	}
+	if err := p.mkdirs(); err != nil {
+		return err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	info, err := control.Ping(pctx, p.socket)
+	cancel()
+	if err == nil {
+		return fmt.Errorf("%s is already running (pid %d); stop it first: %s stop", r.name, info.PID, r.name)
+	}
+	if pid, err := pidfile.Read(p.pidFile); err == nil {
+		// Never signalled: whoever has that PID now did not answer as us.
+		fmt.Fprintf(r.stderr, "%s: ignoring the stale PID file %s (pid %d does not answer on %s)\n", r.name, p.pidFile, pid, p.socket)
+	}
+
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find the release's own binary: %w", err)
+	}
+	logf, err := os.OpenFile(p.logFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open the log file: %w (check RELEASE_LOG_DIR)", err)
+	}
+	defer logf.Close()
+	recv, err := sdnotify.Listen(filepath.Join(p.Tmp, r.name+".daemon.notify"))
+	if err != nil {
+		return err
+	}
+	defer recv.Close()
+	env := make([]string, 0, len(r.env)+1)
+	for k, v := range r.env {
+		if k != "NOTIFY_SOCKET" {
+			env = append(env, k+"="+v)
+		}
+	}
+	env = append(env, "NOTIFY_SOCKET="+recv.Path())
+	// Sockets systemd passed to this process go on to the supervisor.
+	inherited, err := handover.Inherit(r.env, os.Getpid())
+	if err != nil {
+		return err
+	}
+	files := make([]handover.File, len(inherited))
+	for i, l := range inherited {
+		files[i] = handover.File{Name: l.Name, Conn: l.Listener.(syscall.Conn)}
+	}
+	pid, err := handover.Start(exe, []string{exe, superviseCommand}, handover.Attr{
+		Dir: p.Root, Env: env, Stdout: logf, Stderr: logf, Listeners: files,
+		Sys: &syscall.SysProcAttr{Setsid: true},
+	})
+	for _, l := range inherited {
+		l.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("start the supervisor: %w", err)
+	}
+
+	exited := make(chan syscall.WaitStatus, 1)
+	go func() {
+		var ws syscall.WaitStatus
+		for {
+			_, err := syscall.Wait4(pid, &ws, 0, nil)
+			if err != syscall.EINTR {
+				break
+			}
+		}
+		exited <- ws
+	}()
+	msgs := make(chan []string, 16)
+	rctx, stopRecv := context.WithCancel(ctx)
+	defer stopRecv()
+	go func() {
+		for {
+			m, err := recv.Receive(rctx)
+			if err != nil {
+				return
+			}
+			msgs <- m
+		}
+	}()
+	timeout := time.NewTimer(dcfg.ReadyTimeout + 15*time.Second)
+	defer timeout.Stop()
+	var status string
+	for {
+		select {
+		case m := <-msgs:
+			for _, kv := range m {
+				if s, ok := strings.CutPrefix(kv, "STATUS="); ok {
+					status = s
+				}
+				if kv == sdnotify.Ready {
+					fmt.Fprintf(r.stdout, "%s %s started (pid %d); log: %s\n", r.name, r.version, pid, p.logFile)
+					return nil
+				}
+			}
+		case ws := <-exited:
+			// Messages sent just before the exit are already queued.
+			for len(msgs) > 0 {
+				for _, kv := range <-msgs {
+					if s, ok := strings.CutPrefix(kv, "STATUS="); ok {
+						status = s
+					}
+				}
+			}
+			return r.bootFailure(p, status, ws)
+		case <-timeout.C:
+			return fmt.Errorf("%s did not report ready within %v (pid %d is still starting; see %s, and raise RELEASE_READY_TIMEOUT if the boot is slow)", r.name, dcfg.ReadyTimeout+15*time.Second, pid, p.logFile)
+		case <-ctx.Done():
+			return fmt.Errorf("interrupted while waiting for %s (pid %d) to boot; it goes on in the background: %s pid / %s stop", r.name, pid, r.name, r.name)
+		}
+	}
+}
+
+// bootFailure explains a supervisor that exited before the app was ready:
+// the reason it reported, the tail of the log, and its exit status.
+func (r *runner[C]) bootFailure(p runtimePaths, status string, ws syscall.WaitStatus) error {
+	code := ExitFailure
+	if ws.Exited() && ws.ExitStatus() != 0 {
+		code = ws.ExitStatus()
+	}
+	reason := status
+	if reason == "" {
+		reason = "the supervisor " + describeWait(ws)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s failed to start: %s", r.name, reason)
+	if lines, err := logfile.Tail(p.logFile, 20); err == nil && len(lines) > 0 {
+		fmt.Fprintf(&b, "\nLast lines of %s:\n  %s", p.logFile, strings.Join(lines, "\n  "))
+	}
+	return &exitError{Code: code, Err: errors.New(b.String())}
+}
+
+func describeWait(ws syscall.WaitStatus) string {
+	if ws.Signaled() {
+		return fmt.Sprintf("was killed by %v", ws.Signal())
+	}
+	return fmt.Sprintf("exited with status %d", ws.ExitStatus())
+}

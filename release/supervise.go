@@ -1,0 +1,169 @@
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/relkit/relkit/internal/control"
+	"github.com/relkit/relkit/internal/handover"
+	"github.com/relkit/relkit/internal/logfile"
+	"github.com/relkit/relkit/internal/pidfile"
+	"github.com/relkit/relkit/internal/sdnotify"
+	"github.com/relkit/relkit/internal/supervisor"
+	"github.com/relkit/relkit/runtimeconfig"
+)
+
+const superviseSummary = "run the supervisor in the foreground (daemon starts it detached)"
+
+// supervise is the supervisor process: it holds the instance lock, the log
+// file, the listening socket, the control socket and the PID file, and runs
+// the app (this binary's start) as its child, restarting it after crashes.
+func (r *runner[C]) supervise(ctx context.Context, args []string) error {
+	fs := r.flags(superviseCommand, "", superviseSummary)
+	if err := r.parse(fs, args); err != nil {
+		return err
+	}
+	notify := r.env["NOTIFY_SOCKET"]
+	fail := func(code int, err error) error {
+		sdnotify.Send(notify, "STATUS="+err.Error())
+		return &exitError{Code: code, Err: err}
+	}
+	dcfg, err := r.daemonConfig()
+	if err != nil {
+		return fail(ExitConfig, err)
+	}
+	base := new(runtimeconfig.Base)
+	if _, err := runtimeconfig.Load(base, r.env, runtimeconfig.Options{Defaults: r.app.Defaults}); err != nil {
+		var ce *runtimeconfig.Error
+		if errors.As(err, &ce) {
+			return fail(ExitConfig, err)
+		}
+		return fail(ExitFailure, err)
+	}
+	p, err := r.paths()
+	if err != nil {
+		return fail(ExitFailure, err)
+	}
+	if err := p.mkdirs(); err != nil {
+		return fail(ExitFailure, err)
+	}
+	lock, err := pidfile.TryLock(p.lock)
+	if errors.Is(err, pidfile.ErrLocked) {
+		return fail(ExitFailure, r.alreadyRunning(p))
+	}
+	if err != nil {
+		return fail(ExitFailure, err)
+	}
+	defer lock.Unlock()
+
+	logw, err := logfile.Open(p.logFile, logfile.Options{MaxSize: int64(dcfg.LogMaxSize), Keep: dcfg.LogKeep})
+	if err != nil {
+		return fail(ExitFailure, err)
+	}
+	defer logw.Close()
+	logw.OnOpen(redirectStdio)
+	log := newLogger(logw, base.LogLevel.Level(), base.LogFormat, r.env).With("app", r.name, "component", "supervisor")
+	if pid, err := pidfile.Read(p.pidFile); err == nil {
+		log.Warn("replacing a stale PID file; its process was not signalled", "path", p.pidFile, "pid", pid)
+		os.Remove(p.pidFile)
+	}
+
+	listeners, err := handover.Inherit(r.env, os.Getpid())
+	if err != nil {
+		return fail(ExitFailure, err)
+	}
+	if len(listeners) == 0 && base.ServerEnabled(r.app.Server) {
+		ln, err := net.Listen("tcp", fmt.Sprintf(":%d", base.Port))
+		if err != nil {
+			log.Error("cannot listen", "port", base.Port, "err", err)
+			return fail(ExitFailure, fmt.Errorf("listen on :%d: %w (is another process using the port? set PORT to another one)", base.Port, err))
+		}
+		listeners = append(listeners, handover.Listener{Name: "http", Listener: ln})
+	}
+	for _, l := range listeners {
+		defer l.Close()
+		log.Info("listening", "name", l.Name, "addr", l.Addr().String())
+	}
+
+	exe, err := os.Executable()
+	if err != nil {
+		return fail(ExitFailure, err)
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	becomeSubreaper()
+	sup, err := supervisor.New(supervisor.Config{
+		Name: r.name, Version: r.version, Root: p.Root,
+		Binary:        exe,
+		Args:          []string{"start"},
+		Env:           r.env,
+		Dir:           p.Root,
+		Listeners:     listeners,
+		Tmp:           p.Tmp,
+		PIDFile:       p.pidFile,
+		Output:        logw,
+		Logger:        log,
+		Notify:        notify,
+		ReadyTimeout:  dcfg.ReadyTimeout,
+		StopTimeout:   dcfg.stopTimeout(),
+		MaxRestarts:   maxRestarts(dcfg.HeartMaxRestarts),
+		RestartWindow: dcfg.HeartWindow,
+		ReapOrphans:   true,
+		Signals:       sigs,
+	})
+	if err != nil {
+		return fail(ExitFailure, err)
+	}
+	cln, err := control.Listen(p.socket)
+	if err != nil {
+		return fail(ExitFailure, err)
+	}
+	ctl := &control.Server{Handler: sup, Logger: log}
+	go ctl.Serve(cln)
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		ctl.Shutdown(sctx)
+	}()
+	log.Info("supervisor started", "pid", os.Getpid(), "version", r.version, "binary", exe)
+
+	err = sup.Run(ctx)
+	var boot *supervisor.BootError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &boot) && boot.Status > 0:
+		return &exitError{Code: boot.Status, Err: err}
+	default:
+		return &exitError{Code: ExitFailure, Err: err}
+	}
+}
+
+// maxRestarts maps RELEASE_HEART_MAX_RESTARTS (0: off) to the supervisor's
+// convention (negative: off).
+func maxRestarts(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
+}
+
+// redirectStdio points the process's stdout and stderr at the log file, so
+// a panic of the supervisor lands in the current log, not a rotated one.
+func redirectStdio(f *os.File) {
+	raw, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	raw.Control(func(fd uintptr) {
+		dupTo(int(fd), 1)
+		dupTo(int(fd), 2)
+	})
+}
