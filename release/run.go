@@ -28,7 +28,11 @@ func (a App[C]) Run(ctx context.Context, args, env []string, stdin io.Reader, st
 		r.name = "app"
 	}
 	r.version = resolveVersion(a.Version)
-	return r.exit(r.dispatch(ctx, args))
+	err := r.dispatch(ctx, args)
+	for _, f := range r.onExit {
+		f()
+	}
+	return r.exit(err)
 }
 
 // runner is one invocation of the command line.
@@ -40,6 +44,8 @@ type runner[C any] struct {
 	stdin   io.Reader
 	stdout  io.Writer
 	stderr  io.Writer
+	// onExit runs before Run returns, e.g. to write buffered log lines.
+	onExit []func() error
 }
 
 // command is one entry of the command line.
@@ -181,7 +187,7 @@ func (r *runner[C]) setup() (*C, *runtimeconfig.Base, *slog.Logger, error) {
 		}
 		return nil, nil, nil, err
 	}
-	log := newLogger(r.stderr, base.LogLevel.Level(), base.LogFormat, r.env).With("app", r.name)
+	log := r.newLogger(r.stderr, base.LogLevel.Level(), base.LogFormat).With("app", r.name)
 	return cfg, base, log, nil
 }
 

@@ -68,7 +68,7 @@ func (r *runner[C]) supervise(ctx context.Context, args []string) error {
 	}
 	defer logw.Close()
 	logw.OnOpen(redirectStdio)
-	log := newLogger(logw, base.LogLevel.Level(), base.LogFormat, r.env).With("app", r.name, "component", "supervisor")
+	log := r.newLogger(logw, base.LogLevel.Level(), base.LogFormat).With("app", r.name, "component", "supervisor")
 	if pid, err := pidfile.Read(p.pidFile); err == nil {
 		log.Warn("replacing a stale PID file; its process was not signalled", "path", p.pidFile, "pid", pid)
 		os.Remove(p.pidFile)
