@@ -2,8 +2,10 @@ package release
 
 import (
 	"context"
+
 	"encoding/json"
 	"fmt"
+	"github.com/relkit/relkit/runtimeconfig"
 	"text/tabwriter"
 )
 
@@ -16,6 +18,11 @@ func (r *runner[C]) config(_ context.Context, args []string) error {
 		return err
 	}
 	_, _, vars, err := r.loadConfig()
+	more, relErr := r.releaseVars(vars)
+	vars = append(vars, more...)
+	if err == nil {
+		err = relErr
+	}
 	if *asJSON {
 		type jsonVar struct {
 			Name        string `json:"name"`
@@ -54,4 +61,54 @@ func (r *runner[C]) config(_ context.Context, args []string) error {
 	}
 	tw.Flush()
 	return err
+}
+
+// releaseSettings are the settings the release itself reads, beyond the
+// app's configuration: config lists them too, so that it shows every
+// variable the binary reads.
+func releaseSettings() []any {
+	return []any{new(daemonConfig)}
+}
+
+// releaseVars describes the release's own settings and its runtime
+// directories, leaving out variables already in have.
+func (r *runner[C]) releaseVars(have []runtimeconfig.Var) ([]runtimeconfig.Var, error) {
+	seen := map[string]bool{}
+	for _, v := range have {
+		seen[v.Name] = true
+	}
+	var out []runtimeconfig.Var
+	add := func(v runtimeconfig.Var) {
+		if !seen[v.Name] {
+			seen[v.Name] = true
+			out = append(out, v)
+		}
+	}
+	var errs []error
+	for _, s := range releaseSettings() {
+		vars, err := runtimeconfig.Load(s, r.env, runtimeconfig.Options{})
+		if err != nil {
+			errs = append(errs, err)
+		}
+		for _, v := range vars {
+			add(v)
+		}
+	}
+	if p, err := r.paths(); err == nil {
+		for _, d := range []struct{ name, value, desc string }{
+			{"RELEASE_ROOT", p.Root, "root of the release: from the binary's location in an assembled release, else the working directory"},
+			{"RELEASE_TMP", p.Tmp, "PID file, control socket and lock (created 0700); default RELEASE_ROOT/tmp"},
+			{"RELEASE_LOG_DIR", p.Log, "the daemon's log files (created 0700); default RELEASE_ROOT/log"},
+		} {
+			src := runtimeconfig.SourceDefault
+			if _, ok := r.env[d.name]; ok {
+				src = runtimeconfig.SourceEnv
+			}
+			add(runtimeconfig.Var{Name: d.name, Value: d.value, Source: src, Description: d.desc})
+		}
+	}
+	if len(errs) > 0 {
+		return out, errs[0]
+	}
+	return out, nil
 }

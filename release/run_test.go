@@ -218,3 +218,20 @@ func TestRelkitInfo(t *testing.T) {
 		t.Fatalf("secret flags wrong: %v", secrets)
 	}
 }
+
+func TestConfigListsReleaseSettings(t *testing.T) {
+	t.Parallel()
+	code, stdout, _ := run([]string{"config"}, "RELEASE_TMP=/run/testapp")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"RELEASE_HEART_MAX_RESTARTS", "RELEASE_LOG_MAX_SIZE", "RELEASE_ROOT", "/run/testapp"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("config must list the release's own settings; %q is missing", want)
+		}
+	}
+	code, _, stderr := run([]string{"config"}, "RELEASE_LOG_KEEP=0")
+	if code != 78 || !strings.Contains(stderr, "RELEASE_LOG_KEEP: want at least 1, got 0") {
+		t.Fatalf("an invalid release setting: want exit 78 naming it, got %d %q", code, stderr)
+	}
+}
