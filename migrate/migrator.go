@@ -1,0 +1,165 @@
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/golang-migrate/migrate/v4/database"
+	"github.com/relkit/relkit/migrate/internal/dbdriver"
+)
+
+// Migrator runs the migrations of one file system against one database.
+// It holds no connection: each method opens its own, separate from any pool
+// the application uses, and closes it before returning. A Migrator is safe
+// for concurrent use; the database lock serializes runs, across processes
+// too.
+type Migrator struct {
+	migrations []Migration
+	url        string
+	drv        *dbdriver.Driver
+	opts       Options
+}
+
+// New returns a Migrator for the migrations at the root of fsys (see [List]
+// for the file rules) and the database at databaseURL. It checks the files
+// and that a driver for the URL's scheme is linked in, but does not connect.
+// Errors are [*FilesError] and [*URLError]; neither ever contains the URL,
+// which may hold a password.
+func New(fsys fs.FS, databaseURL string, opts Options) (*Migrator, error) {
+	drv, err := lookup(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := List(fsys)
+	if err != nil {
+		return nil, err
+	}
+	return &Migrator{migrations: ms, url: databaseURL, drv: drv, opts: opts.withDefaults()}, nil
+}
+
+// Migrations returns the binary's migrations, sorted by version.
+func (m *Migrator) Migrations() []Migration {
+	return append([]Migration(nil), m.migrations...)
+}
+
+// Engine names the database engine: "PostgreSQL", "MySQL", "SQLite".
+func (m *Migrator) Engine() string { return m.drv.Engine }
+
+// lookup finds the registered driver for rawURL's scheme.
+func lookup(rawURL string) (*dbdriver.Driver, error) {
+	scheme, _, ok := strings.Cut(rawURL, "://")
+	if !ok || scheme == "" || strings.ContainsAny(scheme, "/@:?") {
+		return nil, &URLError{}
+	}
+	scheme = strings.ToLower(scheme)
+	if d, ok := dbdriver.Lookup(scheme); ok {
+		return d, nil
+	}
+	return nil, &URLError{Scheme: scheme, Import: Drivers[scheme]}
+}
+
+// latest is the binary's newest version, NilVersion without migrations.
+func (m *Migrator) latest() int {
+	if len(m.migrations) == 0 {
+		return NilVersion
+	}
+	return int(m.migrations[len(m.migrations)-1].Version)
+}
+
+func (m *Migrator) find(v int) *Migration {
+	for i := range m.migrations {
+		if int(m.migrations[i].Version) == v {
+			return &m.migrations[i]
+		}
+	}
+	return nil
+}
+
+// previous returns the version of the binary's migration before v.
+func (m *Migrator) previous(v uint) int {
+	p := NilVersion
+	for _, x := range m.migrations {
+		if x.Version >= v {
+			break
+		}
+		p = int(x.Version)
+	}
+	return p
+}
+
+// connect opens a session without taking the lock, for read-only commands.
+func (m *Migrator) connect(ctx context.Context) (dbdriver.Session, error) {
+	cctx, cancel := context.WithTimeout(ctx, m.opts.LockTimeout)
+	defer cancel()
+	s, err := m.drv.Connect(cctx, m.url)
+	if err != nil {
+		return nil, m.connectError(ctx, cctx, err)
+	}
+	return s, nil
+}
+
+func (m *Migrator) connectError(ctx, cctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w while connecting to %s: %w", ErrInterrupted, m.drv.Engine, ctx.Err())
+	}
+	if cctx.Err() != nil {
+		return lockTimeout(m.drv.Engine, m.opts.LockTimeout, "accept a connection")
+	}
+	return fmt.Errorf("migrate: connect to %s: %w", m.drv.Engine, err)
+}
+
+// locked is a session holding the migration lock.
+type locked struct {
+	s       dbdriver.Session
+	gm      database.Driver
+	dialect dbdriver.Dialect
+}
+
+// lock opens a session, takes the migration lock and prepares the version
+// and history tables, all within LockTimeout. The caller must call unlock.
+func (m *Migrator) lock(ctx context.Context) (*locked, error) {
+	lctx, cancel := context.WithTimeout(ctx, m.opts.LockTimeout)
+	defer cancel()
+	s, err := m.drv.Connect(lctx, m.url)
+	if err != nil {
+		return nil, m.connectError(ctx, lctx, err)
+	}
+	if err := s.Lock(lctx); err != nil {
+		// Closing the session ends it on the server, and with it any lock
+		// granted after the deadline fired (golang-migrate #269).
+		s.Close()
+		switch {
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("%w while waiting for the migration lock: %w", ErrInterrupted, ctx.Err())
+		case lctx.Err() != nil || errors.Is(err, dbdriver.ErrLockTimeout):
+			return nil, lockTimeout(m.drv.Engine, m.opts.LockTimeout, "grant the migration lock")
+		}
+		return nil, fmt.Errorf("migrate: take the migration lock on %s: %w", m.drv.Engine, err)
+	}
+	l := &locked{s: s, dialect: s.Dialect()}
+	fail := func(what string, err error) (*locked, error) {
+		m.unlock(ctx, l)
+		return nil, fmt.Errorf("migrate: %s on %s: %w", what, m.drv.Engine, err)
+	}
+	if l.gm, err = s.Migrator(lctx); err != nil {
+		return fail("prepare the schema_migrations table", err)
+	}
+	if _, err := s.DB().ExecContext(lctx, l.dialect.CreateHistory); err != nil {
+		return fail("create the "+l.dialect.HistoryTable+" table", err)
+	}
+	return l, nil
+}
+
+// unlock releases the lock and closes the session, even when ctx is done.
+func (m *Migrator) unlock(ctx context.Context, l *locked) {
+	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := l.s.Unlock(uctx); err != nil {
+		m.opts.Logger.Debug("release the migration lock (closing the connection releases it)", "err", err)
+	}
+	l.s.Close()
+}

@@ -1,0 +1,22 @@
+package migrate
+
+import (
+	"context"
+	"database/sql"
+)
+
+// OpenDB opens a connection pool for the application's own queries on the
+// database at databaseURL, through the driver registered for its scheme,
+// and checks that the database answers within ctx. The application owns the
+// pool; migrations never use it.
+//
+// The URL schemes are those of [New]: postgres://, postgresql://, ecto://,
+// mysql://, sqlite://PATH and sqlite3://PATH. An unknown scheme or a driver
+// that is not imported is a [*URLError] naming the import that adds it.
+func OpenDB(ctx context.Context, databaseURL string) (*sql.DB, error) {
+	drv, err := lookup(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	return drv.OpenDB(ctx, databaseURL)
+}
