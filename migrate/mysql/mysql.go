@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -147,25 +145,12 @@ func connect(ctx context.Context, raw string) (dbdriver.Session, error) {
 			"version BIGINT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, checksum CHAR(64) NOT NULL, applied_at DATETIME(6) NOT NULL)",
 		TableExists:      "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
 		Placeholder:      func(int) string { return "?" },
+		// MySQL's "at line N" counts from the failing statement, not the
+		// file, so it stays in the engine's message and is not reported as
+		// the file's line.
 		TransactionalDDL: false,
-		ErrorLine:        errorLine,
 	}
 	return s, nil
-}
-
-var atLine = regexp.MustCompile(`at line (\d+)`)
-
-// errorLine reads "... at line N" from a MySQL syntax error.
-func errorLine(err error) int {
-	var me *gomysql.MySQLError
-	if !errors.As(err, &me) {
-		return 0
-	}
-	if m := atLine.FindStringSubmatch(me.Message); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		return n
-	}
-	return 0
 }
 
 func (s *session) DB() dbdriver.Querier       { return s.conn }
