@@ -2,7 +2,9 @@ package migrate_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"io/fs"
@@ -123,4 +125,9 @@ func textLogger(w io.Writer) *slog.Logger {
 		}
 		return a
 	}}))
+}
+
+func sha(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
 }

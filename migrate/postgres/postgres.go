@@ -92,7 +92,16 @@ func connect(ctx context.Context, raw string) (dbdriver.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	connector, err := pq.NewConnector(c.dsn)
+	pcfg, err := pq.NewConfig(c.dsn)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: PostgreSQL URL: %w", err)
+	}
+	// lib/pq ignores ctx while it waits for the server's handshake; its
+	// connect_timeout bounds the whole of it.
+	if d, ok := ctx.Deadline(); ok {
+		pcfg.ConnectTimeout = max(time.Until(d), time.Millisecond)
+	}
+	connector, err := pq.NewConnectorConfig(pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("migrate: PostgreSQL URL: %w", err)
 	}
