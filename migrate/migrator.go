@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"strings"
 	"time"
 
@@ -106,7 +107,7 @@ func (m *Migrator) connectError(ctx, cctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("%w while connecting to %s: %w", ErrInterrupted, m.drv.Engine, ctx.Err())
 	}
-	if cctx.Err() != nil {
+	if cctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded) {
 		return lockTimeout(m.drv.Engine, m.opts.LockTimeout, "accept a connection")
 	}
 	return fmt.Errorf("migrate: connect to %s: %w", m.drv.Engine, err)
