@@ -143,8 +143,8 @@ func connect(ctx context.Context, raw string) (dbdriver.Session, error) {
 		HistoryTable: "`relkit_migrations`",
 		CreateHistory: "CREATE TABLE IF NOT EXISTS `relkit_migrations` (" +
 			"version BIGINT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, checksum CHAR(64) NOT NULL, applied_at DATETIME(6) NOT NULL)",
-		TableExists:      "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
-		Placeholder:      func(int) string { return "?" },
+		TableExists: "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
+		Placeholder: func(int) string { return "?" },
 		// MySQL's "at line N" counts from the failing statement, not the
 		// file, so it stays in the engine's message and is not reported as
 		// the file's line.
@@ -153,7 +153,7 @@ func connect(ctx context.Context, raw string) (dbdriver.Session, error) {
 	return s, nil
 }
 
-func (s *session) DB() dbdriver.Querier       { return s.conn }
+func (s *session) DB() dbdriver.Querier      { return s.conn }
 func (s *session) Dialect() dbdriver.Dialect { return s.dialect }
 
 // Lock waits for golang-migrate's named lock with GET_LOCK's own timeout

@@ -141,7 +141,7 @@ func connect(ctx context.Context, raw string) (dbdriver.Session, error) {
 	return s, nil
 }
 
-func (s *session) DB() dbdriver.Querier       { return s.conn }
+func (s *session) DB() dbdriver.Querier      { return s.conn }
 func (s *session) Dialect() dbdriver.Dialect { return s.dialect }
 
 // Lock waits for golang-migrate's advisory lock with the server's own

@@ -148,7 +148,7 @@ func connect(ctx context.Context, raw string) (dbdriver.Session, error) {
 // DB is the session's one-connection pool: golang-migrate's SQLite driver
 // takes a *sql.DB, so relkit's queries share it rather than pinning the
 // connection.
-func (s *session) DB() dbdriver.Querier       { return s.db }
+func (s *session) DB() dbdriver.Querier      { return s.db }
 func (s *session) Dialect() dbdriver.Dialect { return s.dialect }
 
 func (s *session) Lock(ctx context.Context) error {

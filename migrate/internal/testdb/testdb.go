@@ -166,4 +166,3 @@ func Must(t testing.TB, what string, err error) {
 		t.Fatalf("%s: %v", what, err)
 	}
 }
-
