@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/golang-migrate/migrate/v4/database"
+	"github.com/relkit/relkit/internal/migratehook"
 )
 
 // Sentinel errors. Every error returned by this package that belongs to one
@@ -82,14 +83,7 @@ type URLError struct {
 
 // Drivers maps the DATABASE_URL schemes relkit supports to the package that
 // adds each; a binary links a driver only when it imports its package.
-var Drivers = map[string]string{
-	"postgres":   "github.com/relkit/relkit/migrate/postgres",
-	"postgresql": "github.com/relkit/relkit/migrate/postgres",
-	"ecto":       "github.com/relkit/relkit/migrate/postgres",
-	"mysql":      "github.com/relkit/relkit/migrate/mysql",
-	"sqlite":     "github.com/relkit/relkit/migrate/sqlite",
-	"sqlite3":    "github.com/relkit/relkit/migrate/sqlite",
-}
+var Drivers = migratehook.Imports
 
 func (e *URLError) Error() string {
 	switch {

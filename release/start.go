@@ -30,6 +30,9 @@ func (r *runner[C]) start(ctx context.Context, args []string) error {
 		return ErrNoHandler
 	}
 	log.Info("starting", "version", r.version)
+	if err := r.prepareDatabase(ctx, base, log); err != nil {
+		return err
+	}
 
 	if !serve {
 		if r.app.Handler == nil {

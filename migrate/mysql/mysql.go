@@ -13,6 +13,7 @@ import (
 	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/golang-migrate/migrate/v4/database"
 	gmmysql "github.com/golang-migrate/migrate/v4/database/mysql"
+	_ "github.com/relkit/relkit/migrate" // links the migrate and rollback commands into release
 	"github.com/relkit/relkit/migrate/internal/dbdriver"
 )
 

@@ -13,6 +13,7 @@ import (
 	"github.com/golang-migrate/migrate/v4/database"
 	gmpostgres "github.com/golang-migrate/migrate/v4/database/postgres"
 	"github.com/lib/pq"
+	_ "github.com/relkit/relkit/migrate" // links the migrate and rollback commands into release
 	"github.com/relkit/relkit/migrate/internal/dbdriver"
 )
 

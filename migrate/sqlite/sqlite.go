@@ -14,6 +14,7 @@ import (
 
 	"github.com/golang-migrate/migrate/v4/database"
 	gmsqlite "github.com/golang-migrate/migrate/v4/database/sqlite"
+	_ "github.com/relkit/relkit/migrate" // links the migrate and rollback commands into release
 	"github.com/relkit/relkit/migrate/internal/dbdriver"
 	_ "modernc.org/sqlite" // registers "sqlite"
 )
