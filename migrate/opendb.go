@@ -20,3 +20,15 @@ func OpenDB(ctx context.Context, databaseURL string) (*sql.DB, error) {
 	}
 	return drv.OpenDB(ctx, databaseURL)
 }
+
+// Engine names the database engine behind databaseURL, "PostgreSQL",
+// "MySQL" or "SQLite", for applications whose SQL differs per engine (bind
+// parameters are $1 on PostgreSQL, ? elsewhere). Errors are those of
+// [OpenDB].
+func Engine(databaseURL string) (string, error) {
+	drv, err := lookup(databaseURL)
+	if err != nil {
+		return "", err
+	}
+	return drv.Engine, nil
+}
