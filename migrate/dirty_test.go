@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/relkit/relkit/migrate"
-	"github.com/relkit/relkit/migrate/internal/testdb"
+	"github.com/relkit/relkit/internal/testdb"
 )
 
 // broken fails on its third line, after a statement that MySQL commits.

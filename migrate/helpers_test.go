@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/relkit/relkit/migrate"
-	"github.com/relkit/relkit/migrate/internal/testdb"
+	"github.com/relkit/relkit/internal/testdb"
 	_ "github.com/relkit/relkit/migrate/mysql"
 	_ "github.com/relkit/relkit/migrate/postgres"
 	_ "github.com/relkit/relkit/migrate/sqlite"

@@ -18,7 +18,7 @@ import (
 	gmmysql "github.com/golang-migrate/migrate/v4/database/mysql"
 	gmpostgres "github.com/golang-migrate/migrate/v4/database/postgres"
 	"github.com/relkit/relkit/migrate"
-	"github.com/relkit/relkit/migrate/internal/testdb"
+	"github.com/relkit/relkit/internal/testdb"
 )
 
 // childEnv makes the test binary a process running migrate Up (see
