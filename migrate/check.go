@@ -17,7 +17,7 @@ func (m *Migrator) Check(ctx context.Context) error {
 		return err
 	}
 	defer s.Close()
-	st, err := readState(ctx, s.DB(), s.Dialect(), versionTable, historyTable)
+	st, err := readState(ctx, s.DB(), s.Dialect())
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}

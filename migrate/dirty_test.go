@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/relkit/relkit/migrate"
 	"github.com/relkit/relkit/internal/testdb"
+	"github.com/relkit/relkit/migrate"
 )
 
 // broken fails on its third line, after a statement that MySQL commits.

@@ -26,9 +26,12 @@ func (m *Migrator) Force(ctx context.Context, version int) error {
 		return err
 	}
 	defer m.unlock(ctx, l)
-	st, err := readState(ctx, l.s.DB(), l.dialect, versionTable, historyTable)
+	st, err := readState(ctx, l.s.DB(), l.dialect)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
+	}
+	if err := m.prepare(ctx, l); err != nil {
+		return err
 	}
 	tx, err := l.s.DB().BeginTx(ctx, nil)
 	if err != nil {

@@ -14,8 +14,8 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/relkit/relkit/migrate"
 	"github.com/relkit/relkit/internal/testdb"
+	"github.com/relkit/relkit/migrate"
 	_ "github.com/relkit/relkit/migrate/mysql"
 	_ "github.com/relkit/relkit/migrate/postgres"
 	_ "github.com/relkit/relkit/migrate/sqlite"

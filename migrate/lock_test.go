@@ -17,8 +17,8 @@ import (
 	"github.com/golang-migrate/migrate/v4/database"
 	gmmysql "github.com/golang-migrate/migrate/v4/database/mysql"
 	gmpostgres "github.com/golang-migrate/migrate/v4/database/postgres"
-	"github.com/relkit/relkit/migrate"
 	"github.com/relkit/relkit/internal/testdb"
+	"github.com/relkit/relkit/migrate"
 )
 
 // childEnv makes the test binary a process running migrate Up (see

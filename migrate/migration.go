@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/golang-migrate/migrate/v4/source"
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 )
 
@@ -22,12 +23,13 @@ type Migration struct {
 	Name string
 	// Up and Down are the file names; Down is "" when there is no down file.
 	Up, Down string
-	// UpSHA256 and DownSHA256 are the hex SHA-256 of the files' contents
-	// (DownSHA256 is "" without a down file). UpSHA256 is the checksum
-	// recorded when the migration is applied.
+	// UpSHA256 and DownSHA256 are the hex SHA-256 of the files' contents.
+	// UpSHA256 is the checksum recorded when the migration is applied.
+	// DownSHA256 is set by [List] when there is a down file; a Migrator
+	// reads down files only when it rolls back.
 	UpSHA256, DownSHA256 string
 
-	up, down []byte
+	up []byte
 }
 
 // String returns the up file's name without its extension, "003_add_clicks".
@@ -49,12 +51,19 @@ const FilePattern = "VERSION_NAME.up.sql / VERSION_NAME.down.sql, e.g. 001_creat
 // [*FilesError]) naming each offending file. An empty fsys has no
 // migrations and is not an error.
 func List(fsys fs.FS) ([]Migration, error) {
+	ms, _, err := load(fsys, true)
+	return ms, err
+}
+
+// load reads and checks the migrations of fsys, reading down files only
+// when downs is true, and returns the source they can be read from later.
+func load(fsys fs.FS, downs bool) ([]Migration, source.Driver, error) {
 	if fsys == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
-		return nil, fmt.Errorf("migrate: read migrations: %w", err)
+		return nil, nil, fmt.Errorf("migrate: read migrations: %w", err)
 	}
 	var bad []BadFile
 	byVersion := map[uint]*Migration{}
@@ -99,44 +108,53 @@ func List(fsys fs.FS) ([]Migration, error) {
 	}
 	if len(bad) > 0 {
 		sort.Slice(bad, func(i, j int) bool { return bad[i].Name < bad[j].Name })
-		return nil, &FilesError{Files: bad}
+		return nil, nil, &FilesError{Files: bad}
 	}
 
 	// The files are valid by relkit's rules; read them through
 	// golang-migrate's io/fs source so both agree on what a migration is.
 	src, err := iofs.New(fsys, ".")
 	if err != nil {
-		return nil, fmt.Errorf("migrate: read migrations: %w", err)
+		return nil, nil, fmt.Errorf("migrate: read migrations: %w", err)
 	}
-	defer src.Close()
 	ms := make([]Migration, 0, len(byVersion))
 	for v, err := src.First(); ; v, err = src.Next(v) {
 		if errors.Is(err, fs.ErrNotExist) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("migrate: read migrations: %w", err)
+			return nil, nil, fmt.Errorf("migrate: read migrations: %w", err)
 		}
 		m := byVersion[v]
 		if m == nil {
-			return nil, fmt.Errorf("migrate: read migrations: version %d found by golang-migrate but not by relkit", v)
+			return nil, nil, fmt.Errorf("migrate: read migrations: version %d found by golang-migrate but not by relkit", v)
 		}
 		if m.up, err = read(src.ReadUp(v)); err != nil {
-			return nil, fmt.Errorf("migrate: read %s: %w", m.Up, err)
+			return nil, nil, fmt.Errorf("migrate: read %s: %w", m.Up, err)
 		}
 		m.UpSHA256 = sum(m.up)
-		if m.Down != "" {
-			if m.down, err = read(src.ReadDown(v)); err != nil {
-				return nil, fmt.Errorf("migrate: read %s: %w", m.Down, err)
+		if downs && m.Down != "" {
+			down, err := readDown(src, *m)
+			if err != nil {
+				return nil, nil, err
 			}
-			m.DownSHA256 = sum(m.down)
+			m.DownSHA256 = sum(down)
 		}
 		ms = append(ms, *m)
 	}
 	if len(ms) != len(byVersion) {
-		return nil, fmt.Errorf("migrate: read migrations: golang-migrate found %d versions, relkit %d", len(ms), len(byVersion))
+		return nil, nil, fmt.Errorf("migrate: read migrations: golang-migrate found %d versions, relkit %d", len(ms), len(byVersion))
 	}
-	return ms, nil
+	return ms, src, nil
+}
+
+// readDown reads m's down file from src.
+func readDown(src source.Driver, m Migration) ([]byte, error) {
+	b, err := read(src.ReadDown(m.Version))
+	if err != nil {
+		return nil, fmt.Errorf("migrate: read %s: %w", m.Down, err)
+	}
+	return b, nil
 }
 
 func read(r io.ReadCloser, _ string, err error) ([]byte, error) {

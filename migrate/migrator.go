@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/golang-migrate/migrate/v4/database"
+	"github.com/golang-migrate/migrate/v4/source"
 	"github.com/relkit/relkit/migrate/internal/dbdriver"
 )
 
@@ -20,6 +21,7 @@ import (
 // too.
 type Migrator struct {
 	migrations []Migration
+	src        source.Driver // reads down files when a rollback needs them
 	url        string
 	drv        *dbdriver.Driver
 	opts       Options
@@ -35,11 +37,11 @@ func New(fsys fs.FS, databaseURL string, opts Options) (*Migrator, error) {
 	if err != nil {
 		return nil, err
 	}
-	ms, err := List(fsys)
+	ms, src, err := load(fsys, false)
 	if err != nil {
 		return nil, err
 	}
-	return &Migrator{migrations: ms, url: databaseURL, drv: drv, opts: opts.withDefaults()}, nil
+	return &Migrator{migrations: ms, src: src, url: databaseURL, drv: drv, opts: opts.withDefaults()}, nil
 }
 
 // Migrations returns the binary's migrations, sorted by version.
@@ -120,8 +122,8 @@ type locked struct {
 	dialect dbdriver.Dialect
 }
 
-// lock opens a session, takes the migration lock and prepares the version
-// and history tables, all within LockTimeout. The caller must call unlock.
+// lock opens a session and takes the migration lock, both within
+// LockTimeout. The caller must call unlock.
 func (m *Migrator) lock(ctx context.Context) (*locked, error) {
 	lctx, cancel := context.WithTimeout(ctx, m.opts.LockTimeout)
 	defer cancel()
@@ -141,18 +143,25 @@ func (m *Migrator) lock(ctx context.Context) (*locked, error) {
 		}
 		return nil, fmt.Errorf("migrate: take the migration lock on %s: %w", m.drv.Engine, err)
 	}
-	l := &locked{s: s, dialect: s.Dialect()}
-	fail := func(what string, err error) (*locked, error) {
-		m.unlock(ctx, l)
-		return nil, fmt.Errorf("migrate: %s on %s: %w", what, m.drv.Engine, err)
+	return &locked{s: s, dialect: s.Dialect()}, nil
+}
+
+// prepare binds golang-migrate's driver to the locked session (creating
+// schema_migrations if needed) and creates relkit's history table: what
+// every write needs. Runs that find nothing to do skip it.
+func (m *Migrator) prepare(ctx context.Context, l *locked) error {
+	if l.gm != nil {
+		return nil
 	}
-	if l.gm, err = s.Migrator(lctx); err != nil {
-		return fail("prepare the schema_migrations table", err)
+	gm, err := l.s.Migrator(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: prepare the schema_migrations table on %s: %w", m.drv.Engine, err)
 	}
-	if _, err := s.DB().ExecContext(lctx, l.dialect.CreateHistory); err != nil {
-		return fail("create the "+l.dialect.HistoryTable+" table", err)
+	if _, err := l.s.DB().ExecContext(ctx, l.dialect.CreateHistory); err != nil {
+		return fmt.Errorf("migrate: create the %s table on %s: %w", historyTable, m.drv.Engine, err)
 	}
-	return l, nil
+	l.gm = gm
+	return nil
 }
 
 // unlock releases the lock and closes the session, even when ctx is done.

@@ -30,7 +30,7 @@ func (m *Migrator) Rollback(ctx context.Context, opts RollbackOptions) (Result, 
 	}
 	defer m.unlock(ctx, l)
 
-	st, err := readState(ctx, l.s.DB(), l.dialect, versionTable, historyTable)
+	st, err := readState(ctx, l.s.DB(), l.dialect)
 	if err != nil {
 		return Result{}, fmt.Errorf("migrate: %w", err)
 	}
@@ -116,6 +116,9 @@ func (m *Migrator) Rollback(ctx context.Context, opts RollbackOptions) (Result, 
 		log.Info("nothing to roll back", "version", FormatVersion(st.version))
 		return res, nil
 	}
+	if err := m.prepare(ctx, l); err != nil {
+		return res, err
+	}
 	start := time.Now()
 	for i := len(targets) - 1; i >= 0; i-- {
 		s := targets[i]
@@ -163,11 +166,15 @@ func (o RollbackOptions) validate() error {
 // previous version clean in one transaction.
 func (m *Migrator) revert(ctx context.Context, l *locked, mg Migration, prev int) (time.Duration, error) {
 	ctx = context.WithoutCancel(ctx)
+	down, err := readDown(m.src, mg)
+	if err != nil {
+		return 0, err
+	}
 	if err := l.gm.SetVersion(prev, true); err != nil {
 		return 0, fmt.Errorf("migrate: mark version %s dirty before %s: %w", FormatVersion(prev), mg.Down, err)
 	}
 	start := time.Now()
-	if err := l.gm.Run(bytes.NewReader(mg.down)); err != nil {
+	if err := l.gm.Run(bytes.NewReader(down)); err != nil {
 		return 0, &DirtyError{
 			Version: prev, Failed: &mg, Down: true, Line: errorLine(err, l.dialect),
 			Engine: m.drv.Engine, RolledBack: l.dialect.TransactionalDDL, Cause: err,

@@ -20,25 +20,34 @@ type record struct {
 
 // state is what the database says, read without the lock.
 type state struct {
-	version int
-	dirty   bool
-	history map[uint]record
+	version    int
+	dirty      bool
+	history    map[uint]record
+	hasVersion bool // schema_migrations exists
+	hasHistory bool // relkit_migrations exists
 }
 
 // readState reads golang-migrate's version and relkit's history. Missing
 // tables read as an empty database.
-func readState(ctx context.Context, q dbdriver.Querier, d dbdriver.Dialect, versionTable, historyTable string) (state, error) {
+func readState(ctx context.Context, q dbdriver.Querier, d dbdriver.Dialect) (state, error) {
 	st := state{version: NilVersion, history: map[uint]record{}}
-	exists := func(name string) (bool, error) {
-		var n int
-		err := q.QueryRowContext(ctx, d.TableExists, name).Scan(&n)
-		return n > 0, err
-	}
-	ok, err := exists(versionTable)
+	rows, err := q.QueryContext(ctx, d.Tables)
 	if err != nil {
-		return st, fmt.Errorf("look for the %s table: %w", versionTable, err)
+		return st, fmt.Errorf("look for the %s and %s tables: %w", versionTable, historyTable, err)
 	}
-	if ok {
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return st, fmt.Errorf("look for the %s and %s tables: %w", versionTable, historyTable, err)
+		}
+		st.hasVersion = st.hasVersion || name == versionTable
+		st.hasHistory = st.hasHistory || name == historyTable
+	}
+	if err := rows.Close(); err != nil {
+		return st, fmt.Errorf("look for the %s and %s tables: %w", versionTable, historyTable, err)
+	}
+	if st.hasVersion {
 		var v int64
 		var dirty bool
 		err := q.QueryRowContext(ctx, "SELECT version, dirty FROM "+d.VersionTable+" LIMIT 1").Scan(&v, &dirty)
@@ -50,13 +59,10 @@ func readState(ctx context.Context, q dbdriver.Querier, d dbdriver.Dialect, vers
 			st.version, st.dirty = int(v), dirty
 		}
 	}
-	if ok, err = exists(historyTable); err != nil {
-		return st, fmt.Errorf("look for the %s table: %w", historyTable, err)
-	}
-	if !ok {
+	if !st.hasHistory {
 		return st, nil
 	}
-	rows, err := q.QueryContext(ctx, "SELECT version, name, checksum, applied_at FROM "+d.HistoryTable)
+	rows, err = q.QueryContext(ctx, "SELECT version, name, checksum, applied_at FROM "+d.HistoryTable)
 	if err != nil {
 		return st, fmt.Errorf("read %s: %w", historyTable, err)
 	}
@@ -187,6 +193,9 @@ func (m *Migrator) reconcile(ctx context.Context, l *locked, p plan) error {
 	}
 	if len(p.adopt) == 0 && len(p.stale) == 0 {
 		return nil
+	}
+	if err := m.prepare(ctx, l); err != nil {
+		return err
 	}
 	tx, err := l.s.DB().BeginTx(ctx, nil)
 	if err != nil {

@@ -60,7 +60,7 @@ func (m *Migrator) Status(ctx context.Context) (Status, error) {
 		return Status{}, err
 	}
 	defer s.Close()
-	st, err := readState(ctx, s.DB(), s.Dialect(), versionTable, historyTable)
+	st, err := readState(ctx, s.DB(), s.Dialect())
 	if err != nil {
 		return Status{}, fmt.Errorf("migrate: %w", err)
 	}

@@ -45,7 +45,7 @@ func (m *Migrator) Up(ctx context.Context) (Result, error) {
 	}
 	defer m.unlock(ctx, l)
 
-	st, err := readState(ctx, l.s.DB(), l.dialect, versionTable, historyTable)
+	st, err := readState(ctx, l.s.DB(), l.dialect)
 	if err != nil {
 		return Result{}, fmt.Errorf("migrate: %w", err)
 	}
@@ -64,6 +64,9 @@ func (m *Migrator) Up(ctx context.Context) (Result, error) {
 	if len(p.pending) == 0 {
 		log.Info("database is up to date", "version", FormatVersion(st.version))
 		return res, nil
+	}
+	if err := m.prepare(ctx, l); err != nil {
+		return res, err
 	}
 	start := time.Now()
 	for i, mg := range p.pending {

@@ -144,7 +144,7 @@ func connect(ctx context.Context, raw string) (dbdriver.Session, error) {
 		HistoryTable: "`relkit_migrations`",
 		CreateHistory: "CREATE TABLE IF NOT EXISTS `relkit_migrations` (" +
 			"version BIGINT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, checksum CHAR(64) NOT NULL, applied_at DATETIME(6) NOT NULL)",
-		TableExists: "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
+		Tables:      "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name IN ('schema_migrations', 'relkit_migrations')",
 		Placeholder: func(int) string { return "?" },
 		// MySQL's "at line N" counts from the failing statement, not the
 		// file, so it stays in the engine's message and is not reported as

@@ -135,7 +135,7 @@ func connect(ctx context.Context, raw string) (dbdriver.Session, error) {
 		HistoryTable: qs + "." + pq.QuoteIdentifier("relkit_migrations"),
 		CreateHistory: "CREATE TABLE IF NOT EXISTS " + qs + ".relkit_migrations (" +
 			"version bigint PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL)",
-		TableExists:      "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1",
+		Tables:           "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('schema_migrations', 'relkit_migrations')",
 		Placeholder:      func(n int) string { return "$" + strconv.Itoa(n) },
 		TransactionalDDL: !c.multi,
 	}
@@ -153,26 +153,19 @@ func (s *session) Lock(ctx context.Context) error {
 	if d, ok := ctx.Deadline(); ok {
 		ms = max(time.Until(d).Milliseconds(), 1)
 	}
-	tx, err := s.conn.BeginTx(ctx, nil)
-	if err != nil {
-		return err
+	// One round trip; the key is a number computed above, so inlining it
+	// is safe. On failure the session is closed, ending the transaction.
+	_, err := s.conn.ExecContext(ctx, "BEGIN; SET LOCAL lock_timeout = "+strconv.FormatInt(ms, 10)+
+		"; SELECT pg_advisory_lock("+s.lockID+"); COMMIT")
+	var pe *pq.Error
+	if errors.As(err, &pe) && pe.Code == "55P03" { // lock_not_available
+		return dbdriver.ErrLockTimeout
 	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, "SET LOCAL lock_timeout = "+strconv.FormatInt(ms, 10)); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_lock($1)", s.lockID); err != nil {
-		var pe *pq.Error
-		if errors.As(err, &pe) && pe.Code == "55P03" { // lock_not_available
-			return dbdriver.ErrLockTimeout
-		}
-		return err
-	}
-	return tx.Commit()
+	return err
 }
 
 func (s *session) Unlock(ctx context.Context) error {
-	_, err := s.conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", s.lockID)
+	_, err := s.conn.ExecContext(ctx, "SELECT pg_advisory_unlock("+s.lockID+")")
 	return err
 }
 

@@ -140,7 +140,7 @@ func connect(ctx context.Context, raw string) (dbdriver.Session, error) {
 		HistoryTable: "relkit_migrations",
 		CreateHistory: "CREATE TABLE IF NOT EXISTS relkit_migrations (" +
 			"version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at DATETIME NOT NULL)",
-		TableExists:      "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+		Tables:           "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('schema_migrations', 'relkit_migrations')",
 		Placeholder:      func(int) string { return "?" },
 		TransactionalDDL: !c.noTxWrap,
 	}}, nil

@@ -84,9 +84,10 @@ type Dialect struct {
 	// CreateHistory creates HistoryTable if it does not exist.
 	CreateHistory string
 
-	// TableExists is a query with one placeholder (a table name, unquoted)
-	// returning a count of matching tables in the session's schema.
-	TableExists string
+	// Tables is a query, without parameters, returning the names of those
+	// of schema_migrations and relkit_migrations that exist in the
+	// session's schema.
+	Tables string
 
 	// Placeholder returns the n-th (1-based) bind parameter: "$1" or "?".
 	Placeholder func(n int) string
