@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # compare.sh: relkit's `migrate` command against golang-migrate's own CLI
 # (the version in go.mod, built with -tags 'postgres sqlite'), in one run,
-# on the same databases and the same 500 trivial migrations:
+# on the same databases and the same 500 trivial migrations: embedded in
+# relkit's binary (benchapp, as an application embeds them), read from a
+# directory by golang-migrate's CLI (as it reads them):
 #
 #   up-500  : apply 500 migrations to an empty database (reset before each run)
 #   no-op   : run again on a database that is up to date
@@ -30,15 +32,18 @@ trap 'rm -rf "$work"' EXIT
 gm_version=$(go list -m -f '{{.Version}}' github.com/golang-migrate/migrate/v4)
 echo "building golang-migrate $gm_version CLI and relkit's benchapp"
 GOBIN="$work/bin" GOFLAGS= go install -tags 'postgres sqlite' "github.com/golang-migrate/migrate/v4/cmd/migrate@$gm_version"
-go build -o "$work/bin/benchapp" ./migrate/bench/benchapp
 
 mkdir "$work/migrations"
 for i in $(seq 1 "$N"); do
   printf 'CREATE TABLE t_%d (id INTEGER);\n' "$i" >"$work/migrations/$(printf '%04d' "$i")_t_$i.up.sql"
   printf 'DROP TABLE t_%d;\n' "$i" >"$work/migrations/$(printf '%04d' "$i")_t_$i.down.sql"
 done
+embed=migrate/bench/benchapp/migrations
+rm -rf "$embed" && cp -r "$work/migrations" "$embed"
+go build -tags bench -o "$work/bin/benchapp" ./migrate/bench/benchapp
+rm -rf "$embed"
 
-export BENCH_MIGRATIONS="$work/migrations" LOG_FORMAT=json
+export LOG_FORMAT=json
 gm="$work/bin/migrate"
 rk="$work/bin/benchapp"
 sqlite_file="$work/bench.db"

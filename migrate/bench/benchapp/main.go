@@ -1,9 +1,12 @@
-// Command benchapp is a release whose migrations are read from the
-// directory named by BENCH_MIGRATIONS, so that compare.sh can run relkit's
-// `migrate` command and golang-migrate's CLI on the same files.
+// Command benchapp is the release compare.sh measures: relkit's `migrate`
+// command with migrations embedded in the binary, as an application has
+// them. Built with -tags bench it embeds ./migrations, which compare.sh
+// generates; without the tag it reads the directory named by
+// BENCH_MIGRATIONS.
 package main
 
 import (
+	"io/fs"
 	"os"
 
 	"github.com/relkit/relkit/release"
@@ -13,6 +16,13 @@ import (
 	_ "github.com/relkit/relkit/migrate/sqlite"
 )
 
+// migrations is set by embed.go when built with -tags bench.
+var migrations fs.FS
+
 func main() {
-	release.Main(release.App[runtimeconfig.Base]{Name: "benchapp", Migrations: os.DirFS(os.Getenv("BENCH_MIGRATIONS"))})
+	fsys := migrations
+	if fsys == nil {
+		fsys = os.DirFS(os.Getenv("BENCH_MIGRATIONS"))
+	}
+	release.Main(release.App[runtimeconfig.Base]{Name: "benchapp", Migrations: fsys})
 }
