@@ -338,7 +338,8 @@ type InterruptedError struct {
 	Remaining []Migration
 	// Version is the database's version now; it is clean.
 	Version int
-	// Err is the context's error.
+	// Err is the context's cause (context.Cause): context.Canceled, or
+	// what the canceller gave, e.g. the signal that stopped the process.
 	Err error
 }
 

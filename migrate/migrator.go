@@ -65,6 +65,17 @@ func lookup(rawURL string) (*dbdriver.Driver, error) {
 	return nil, &URLError{Scheme: scheme, Import: Drivers[scheme]}
 }
 
+// urlError turns a driver's complaint about the URL into a *URLError, nil
+// for other errors.
+func urlError(rawURL string, err error) error {
+	var be *dbdriver.BadURLError
+	if !errors.As(err, &be) {
+		return nil
+	}
+	scheme, _, _ := strings.Cut(rawURL, "://")
+	return &URLError{Scheme: strings.ToLower(scheme), Reason: be.Error()}
+}
+
 // latest is the binary's newest version, NilVersion without migrations.
 func (m *Migrator) latest() int {
 	if len(m.migrations) == 0 {
@@ -106,6 +117,9 @@ func (m *Migrator) connect(ctx context.Context) (dbdriver.Session, error) {
 }
 
 func (m *Migrator) connectError(ctx, cctx context.Context, err error) error {
+	if ue := urlError(m.url, err); ue != nil {
+		return ue
+	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("%w while connecting to %s: %w", ErrInterrupted, m.drv.Engine, ctx.Err())
 	}

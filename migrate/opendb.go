@@ -18,7 +18,11 @@ func OpenDB(ctx context.Context, databaseURL string) (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return drv.OpenDB(ctx, databaseURL)
+	db, err := drv.OpenDB(ctx, databaseURL)
+	if ue := urlError(databaseURL, err); ue != nil {
+		return nil, ue
+	}
+	return db, err
 }
 
 // Engine names the database engine behind databaseURL, "PostgreSQL",

@@ -127,7 +127,7 @@ func (m *Migrator) Rollback(ctx context.Context, opts RollbackOptions) (Result, 
 			for _, t := range targets[:i+1] {
 				rest = append(rest, *t.mg)
 			}
-			return res, &InterruptedError{Done: res.Ran, Remaining: rest, Version: res.Version, Err: ctx.Err()}
+			return res, &InterruptedError{Done: res.Ran, Remaining: rest, Version: res.Version, Err: context.Cause(ctx)}
 		}
 		d, err := m.revert(ctx, l, *s.mg, s.prev)
 		if err != nil {

@@ -71,7 +71,7 @@ func (m *Migrator) Up(ctx context.Context) (Result, error) {
 	start := time.Now()
 	for i, mg := range p.pending {
 		if ctx.Err() != nil {
-			return res, &InterruptedError{Done: res.Ran, Remaining: p.pending[i:], Version: res.Version, Err: ctx.Err()}
+			return res, &InterruptedError{Done: res.Ran, Remaining: p.pending[i:], Version: res.Version, Err: context.Cause(ctx)}
 		}
 		d, err := m.apply(ctx, l, mg, res.Version)
 		if err != nil {

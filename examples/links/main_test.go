@@ -80,6 +80,8 @@ func TestMigrateAndRollbackCommands(t *testing.T) {
 			stderr: "Error: unknown migrate command \"up\"\nTry: links migrate -h\n"},
 		{name: "unsupported scheme", args: []string{"migrate"}, env: []string{"DATABASE_URL=mongodb://u:s3cret@h/db"}, code: 78,
 			stderr: "Error: invalid configuration:\n  DATABASE_URL: database URL scheme \"mongodb\" is not supported: want postgres://, postgresql://, ecto:// (import _ \"github.com/relkit/relkit/migrate/postgres\"), mysql:// (import _ \"github.com/relkit/relkit/migrate/mysql\"), sqlite:// or sqlite3:// (import _ \"github.com/relkit/relkit/migrate/sqlite\")\nTry: links config   (lists every variable, its default and where its value came from)\n"},
+		{name: "URL that does not parse", args: []string{"migrate"}, env: []string{"DATABASE_URL=postgres://u:s3cret@h:notaport/db"}, code: 78,
+			stderr: "Error: invalid configuration:\n  DATABASE_URL: database URL (postgres://...): the PostgreSQL URL does not parse; want postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=disable (percent-encode special characters in the password)\nTry: links config   (lists every variable, its default and where its value came from)\n"},
 		{name: "bad lock timeout", args: []string{"migrate"}, env: []string{"MIGRATE_LOCK_TIMEOUT=0s"}, code: 78,
 			stderr: "Error: invalid configuration:\n  MIGRATE_LOCK_TIMEOUT: want a positive duration such as 1m\nTry: links config   (lists every variable, its default and where its value came from)\n"},
 	}

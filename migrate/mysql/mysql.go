@@ -3,7 +3,6 @@ package mysql
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -39,20 +38,20 @@ func parse(raw string) (*gomysql.Config, error) {
 	if strings.Contains(rest, "tcp(") || strings.Contains(rest, "unix(") {
 		c, err := gomysql.ParseDSN(rest)
 		if err != nil {
-			return nil, errors.New("migrate: the MySQL URL does not parse as USER:PASSWORD@tcp(HOST:PORT)/DATABASE")
+			return nil, dbdriver.BadURL("the MySQL URL does not parse as USER:PASSWORD@tcp(HOST:PORT)/DATABASE")
 		}
 		// golang-migrate percent-decodes user and password; so do we.
 		if c.User, err = url.QueryUnescape(c.User); err != nil {
-			return nil, errors.New("migrate: the MySQL URL's user is not valid percent-encoding")
+			return nil, dbdriver.BadURL("the MySQL URL's user is not valid percent-encoding")
 		}
 		if c.Passwd, err = url.QueryUnescape(c.Passwd); err != nil {
-			return nil, errors.New("migrate: the MySQL URL's password is not valid percent-encoding")
+			return nil, dbdriver.BadURL("the MySQL URL's password is not valid percent-encoding")
 		}
 		cfg = c
 	} else {
 		u, err := url.Parse(raw)
 		if err != nil {
-			return nil, errors.New("migrate: the MySQL URL does not parse; want mysql://USER:PASSWORD@HOST:PORT/DATABASE (percent-encode special characters in the password)")
+			return nil, dbdriver.BadURL("the MySQL URL does not parse; want mysql://USER:PASSWORD@HOST:PORT/DATABASE (percent-encode special characters in the password)")
 		}
 		q := u.RawQuery
 		if q != "" {
@@ -60,7 +59,7 @@ func parse(raw string) (*gomysql.Config, error) {
 		}
 		c, err := gomysql.ParseDSN("/" + strings.TrimPrefix(u.Path, "/") + q)
 		if err != nil {
-			return nil, fmt.Errorf("migrate: MySQL URL parameters: %w", err)
+			return nil, dbdriver.BadURL("MySQL URL parameters: %w", err)
 		}
 		c.User = u.User.Username()
 		c.Passwd, _ = u.User.Password()
@@ -72,7 +71,7 @@ func parse(raw string) (*gomysql.Config, error) {
 	}
 	for k := range cfg.Params {
 		if strings.HasPrefix(k, "x-") {
-			return nil, fmt.Errorf("migrate: MySQL URL parameter %s is not supported by relkit", k)
+			return nil, dbdriver.BadURL("MySQL URL parameter %s is not supported by relkit", k)
 		}
 	}
 	if !strings.Contains(raw, "parseTime=") {
@@ -88,7 +87,7 @@ func openDB(ctx context.Context, raw string) (*sql.DB, error) {
 	}
 	conn, err := gomysql.NewConnector(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("migrate: MySQL URL: %w", err)
+		return nil, dbdriver.BadURL("MySQL URL: %w", err)
 	}
 	db := sql.OpenDB(conn)
 	if err := db.PingContext(ctx); err != nil {
@@ -114,7 +113,7 @@ func connect(ctx context.Context, raw string) (dbdriver.Session, error) {
 	cfg.MultiStatements = true // a migration file is one multi-statement query
 	connector, err := gomysql.NewConnector(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("migrate: MySQL URL: %w", err)
+		return nil, dbdriver.BadURL("MySQL URL: %w", err)
 	}
 	db := sql.OpenDB(connector)
 	db.SetMaxOpenConns(1)
@@ -131,7 +130,7 @@ func connect(ctx context.Context, raw string) (dbdriver.Session, error) {
 	}
 	if name.String == "" {
 		s.Close()
-		return nil, errors.New("the MySQL URL names no database: add /DATABASE after the host")
+		return nil, dbdriver.BadURL("the MySQL URL names no database: add /DATABASE after the host")
 	}
 	s.dbName = name.String
 	// The name golang-migrate locks, so that both tools exclude each other.

@@ -37,7 +37,7 @@ type config struct {
 func parse(raw string) (config, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return config{}, errors.New("migrate: the PostgreSQL URL does not parse; want postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=disable (percent-encode special characters in the password)")
+		return config{}, dbdriver.BadURL("the PostgreSQL URL does not parse; want postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=disable (percent-encode special characters in the password)")
 	}
 	u.Scheme = "postgres" // ecto:// and postgresql:// mean the same
 	var c config
@@ -49,10 +49,10 @@ func parse(raw string) (config, error) {
 		switch k {
 		case "x-multi-statement":
 			if c.multi, err = strconv.ParseBool(v[0]); err != nil {
-				return config{}, fmt.Errorf("migrate: PostgreSQL URL parameter x-multi-statement=%q: want true or false", v[0])
+				return config{}, dbdriver.BadURL("PostgreSQL URL parameter x-multi-statement=%q: want true or false", v[0])
 			}
 		default:
-			return config{}, fmt.Errorf("migrate: PostgreSQL URL parameter %s is not supported (relkit supports x-multi-statement)", k)
+			return config{}, dbdriver.BadURL("PostgreSQL URL parameter %s is not supported (relkit supports x-multi-statement)", k)
 		}
 		q.Del(k)
 	}
@@ -68,7 +68,7 @@ func openDB(ctx context.Context, raw string) (*sql.DB, error) {
 	}
 	conn, err := pq.NewConnector(c.dsn)
 	if err != nil {
-		return nil, fmt.Errorf("migrate: PostgreSQL URL: %w", err)
+		return nil, dbdriver.BadURL("PostgreSQL URL: %w", err)
 	}
 	db := sql.OpenDB(conn)
 	if err := db.PingContext(ctx); err != nil {
@@ -95,7 +95,7 @@ func connect(ctx context.Context, raw string) (dbdriver.Session, error) {
 	}
 	pcfg, err := pq.NewConfig(c.dsn)
 	if err != nil {
-		return nil, fmt.Errorf("migrate: PostgreSQL URL: %w", err)
+		return nil, dbdriver.BadURL("PostgreSQL URL: %w", err)
 	}
 	// lib/pq ignores ctx while it waits for the server's handshake; its
 	// connect_timeout bounds the whole of it.
@@ -104,7 +104,7 @@ func connect(ctx context.Context, raw string) (dbdriver.Session, error) {
 	}
 	connector, err := pq.NewConnectorConfig(pcfg)
 	if err != nil {
-		return nil, fmt.Errorf("migrate: PostgreSQL URL: %w", err)
+		return nil, dbdriver.BadURL("PostgreSQL URL: %w", err)
 	}
 	db := sql.OpenDB(connector)
 	db.SetMaxOpenConns(1)

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -39,11 +38,11 @@ func parse(raw string) (config, error) {
 	_, rest, _ := strings.Cut(raw, "://")
 	path, query, _ := strings.Cut(rest, "?")
 	if path == "" {
-		return config{}, errors.New("migrate: the SQLite URL names no file; want sqlite://PATH, e.g. sqlite://app.db or sqlite:///var/lib/app/app.db")
+		return config{}, dbdriver.BadURL("the SQLite URL names no file; want sqlite://PATH, e.g. sqlite://app.db or sqlite:///var/lib/app/app.db")
 	}
 	q, err := url.ParseQuery(query)
 	if err != nil {
-		return config{}, fmt.Errorf("migrate: SQLite URL parameters: %w", err)
+		return config{}, dbdriver.BadURL("SQLite URL parameters: %w", err)
 	}
 	c := config{path: path, params: q}
 	for k, v := range q {
@@ -53,10 +52,10 @@ func parse(raw string) (config, error) {
 		switch k {
 		case "x-no-tx-wrap":
 			if c.noTxWrap, err = strconv.ParseBool(v[0]); err != nil {
-				return config{}, fmt.Errorf("migrate: SQLite URL parameter x-no-tx-wrap=%q: want true or false", v[0])
+				return config{}, dbdriver.BadURL("SQLite URL parameter x-no-tx-wrap=%q: want true or false", v[0])
 			}
 		default:
-			return config{}, fmt.Errorf("migrate: SQLite URL parameter %s is not supported (relkit supports x-no-tx-wrap)", k)
+			return config{}, dbdriver.BadURL("SQLite URL parameter %s is not supported (relkit supports x-no-tx-wrap)", k)
 		}
 		q.Del(k)
 	}
@@ -90,7 +89,7 @@ func openDB(ctx context.Context, raw string) (*sql.DB, error) {
 	}
 	db, err := sql.Open("sqlite", c.dsn(5*time.Second))
 	if err != nil {
-		return nil, fmt.Errorf("migrate: open SQLite database %s: %w", c.path, err)
+		return nil, fmt.Errorf("open SQLite database %s: %w", c.path, err)
 	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
@@ -123,7 +122,7 @@ func connect(ctx context.Context, raw string) (dbdriver.Session, error) {
 	}
 	db, err := sql.Open("sqlite", c.dsn(busy))
 	if err != nil {
-		return nil, fmt.Errorf("migrate: open SQLite database %s: %w", c.path, err)
+		return nil, fmt.Errorf("open SQLite database %s: %w", c.path, err)
 	}
 	db.SetMaxOpenConns(1)
 	if err := db.PingContext(ctx); err != nil {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"sort"
 	"sync"
 
@@ -18,6 +19,18 @@ import (
 // ErrLockTimeout is returned by Session.Lock when the engine's own lock
 // wait ran out.
 var ErrLockTimeout = errors.New("lock wait timed out")
+
+// BadURLError is a driver's complaint about a database URL. Its message
+// never contains the URL, which may hold a password.
+type BadURLError struct{ err error }
+
+func (e *BadURLError) Error() string { return e.err.Error() }
+func (e *BadURLError) Unwrap() error { return e.err }
+
+// BadURL returns a *BadURLError formatted as fmt.Errorf does.
+func BadURL(format string, args ...any) error {
+	return &BadURLError{fmt.Errorf(format, args...)}
+}
 
 // Driver describes one database engine.
 type Driver struct {
