@@ -162,4 +162,12 @@ func TestConfigListsMigrationVariables(t *testing.T) {
 			t.Errorf("help does not list%s:\n%s", c, stdout)
 		}
 	}
+	_, stdout, _ = run([]string{"help"})
+	if strings.Contains(stdout, "migrate") || strings.Contains(stdout, "rollback") {
+		t.Errorf("help of an app without migrations lists migrate or rollback:\n%s", stdout)
+	}
+	code, _, stderr := run([]string{"migrate"})
+	if want := "Error: testapp has no migrations: set release.App.Migrations to the embedded migrations directory\n"; code != 1 || stderr != want {
+		t.Errorf("migrate without migrations = %d %q, want 1 %q", code, stderr, want)
+	}
 }

@@ -55,8 +55,8 @@ func (r *runner[C]) commands() []command[C] {
 	return []command[C]{
 		{name: "start", summary: startSummary, run: (*runner[C]).start},
 		{name: "eval", summary: evalSummary, run: (*runner[C]).eval},
-		{name: "migrate", summary: migrateSummary, run: (*runner[C]).migrate},
-		{name: "rollback", summary: rollbackSummary, run: (*runner[C]).rollback},
+		{name: "migrate", summary: migrateSummary, run: (*runner[C]).migrate, hidden: r.app.Migrations == nil},
+		{name: "rollback", summary: rollbackSummary, run: (*runner[C]).rollback, hidden: r.app.Migrations == nil},
 		{name: "config", summary: configSummary, run: (*runner[C]).config},
 		{name: "version", summary: versionSummary, run: (*runner[C]).versionCmd},
 		{name: "gen-secret", summary: genSecretSummary, run: (*runner[C]).genSecret},
