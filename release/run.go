@@ -67,6 +67,8 @@ func (r *runner[C]) commands() []command[C] {
 		{name: "restart", summary: restartSummary, run: (*runner[C]).restartCmd},
 		{name: "rpc", summary: rpcSummary, run: (*runner[C]).rpc},
 		{name: "eval", summary: evalSummary, run: (*runner[C]).eval},
+		{name: "migrate", summary: migrateSummary, run: (*runner[C]).migrate, hidden: r.app.Migrations == nil},
+		{name: "rollback", summary: rollbackSummary, run: (*runner[C]).rollback, hidden: r.app.Migrations == nil},
 		{name: "config", summary: configSummary, run: (*runner[C]).config},
 		{name: "version", summary: versionSummary, run: (*runner[C]).versionCmd},
 		{name: "gen-secret", summary: genSecretSummary, run: (*runner[C]).genSecret},
@@ -167,13 +169,35 @@ func (r *runner[C]) loadConfig() (*C, *runtimeconfig.Base, []runtimeconfig.Var, 
 	cfg := new(C)
 	opts := runtimeconfig.Options{Defaults: r.app.Defaults}
 	vars, err := runtimeconfig.Load(cfg, r.env, opts)
+	_, migrateVars, migrateErr := r.loadMigrateConfig()
 	if b, ok := any(cfg).(interface{ BaseConfig() *runtimeconfig.Base }); ok {
-		return cfg, b.BaseConfig(), vars, err
+		return cfg, b.BaseConfig(), append(vars, migrateVars...), joinConfigErrors(err, migrateErr)
 	}
 	// The configuration does not embed Base: read Base on its own.
 	base := new(runtimeconfig.Base)
 	baseVars, baseErr := runtimeconfig.Load(base, r.env, opts)
-	return cfg, base, append(baseVars, vars...), errors.Join(baseErr, err)
+	return cfg, base, append(append(baseVars, vars...), migrateVars...), joinConfigErrors(baseErr, err, migrateErr)
+}
+
+// joinConfigErrors merges configuration errors into one, so that every
+// problem is listed at once.
+func joinConfigErrors(errs ...error) error {
+	var merged runtimeconfig.Error
+	var other []error
+	for _, err := range errs {
+		var ce *runtimeconfig.Error
+		switch {
+		case err == nil:
+		case errors.As(err, &ce):
+			merged.Problems = append(merged.Problems, ce.Problems...)
+		default:
+			other = append(other, err)
+		}
+	}
+	if len(merged.Problems) > 0 {
+		other = append([]error{&merged}, other...)
+	}
+	return errors.Join(other...)
 }
 
 // setup loads the configuration and builds the logger, as every command

@@ -39,6 +39,9 @@ func (r *runner[C]) start(ctx context.Context, args []string) error {
 		return err
 	}
 	defer closeControl()
+	if err := r.prepareDatabase(ctx, base, log); err != nil {
+		return err
+	}
 
 	if !serve {
 		if r.app.Handler == nil {

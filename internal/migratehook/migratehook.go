@@ -1,0 +1,90 @@
+// Package migratehook lets package release run migrations without
+// importing package migrate, so that an application without a database
+// links no database code. Package migrate registers itself here when it is
+// linked, which a driver package (migrate/postgres, migrate/mysql,
+// migrate/sqlite) brings about, as database/sql drivers do.
+package migratehook
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Imports maps the DATABASE_URL schemes relkit supports to the driver
+// package that adds each.
+var Imports = map[string]string{
+	"postgres":   "github.com/relkit/relkit/migrate/postgres",
+	"postgresql": "github.com/relkit/relkit/migrate/postgres",
+	"ecto":       "github.com/relkit/relkit/migrate/postgres",
+	"mysql":      "github.com/relkit/relkit/migrate/mysql",
+	"sqlite":     "github.com/relkit/relkit/migrate/sqlite",
+	"sqlite3":    "github.com/relkit/relkit/migrate/sqlite",
+}
+
+// Options mirror migrate.Options.
+type Options struct {
+	LockTimeout time.Duration
+	Logger      *slog.Logger
+	Command     string
+}
+
+// Result is what a run did.
+type Result struct {
+	// Ran names the migrations applied or reverted, in order: "003_add_clicks".
+	Ran []string
+	// Version is the database's version afterwards, "none" before any.
+	Version string
+}
+
+// Migrator is what release needs of a migrate.Migrator.
+type Migrator interface {
+	Up(ctx context.Context) (Result, error)
+	Rollback(ctx context.Context, step int, to uint, all bool) (Result, error)
+	WriteStatus(ctx context.Context, w io.Writer) error
+	Force(ctx context.Context, version int) error
+	Check(ctx context.Context) error
+}
+
+// Impl is package migrate's entry points.
+type Impl struct {
+	New    func(fsys fs.FS, databaseURL string, opts Options) (Migrator, error)
+	Create func(dir, name string, now time.Time) (up, down string, err error)
+}
+
+// Error kinds the adapter marks, so release can pick exit codes and hints.
+var (
+	// ErrConfig marks a database URL this binary cannot use.
+	ErrConfig = errors.New("configuration")
+	// ErrNewerSchema marks a database migrated by a newer release.
+	ErrNewerSchema = errors.New("newer schema")
+	// ErrLockTimeout marks a run that timed out connecting or waiting for
+	// the lock.
+	ErrLockTimeout = errors.New("lock timeout")
+)
+
+var (
+	mu   sync.Mutex
+	impl *Impl
+)
+
+// Register is called by package migrate's init.
+func Register(i Impl) {
+	mu.Lock()
+	defer mu.Unlock()
+	impl = &i
+}
+
+// Get returns package migrate's entry points, false when it is not linked.
+func Get() (Impl, bool) {
+	mu.Lock()
+	defer mu.Unlock()
+	if impl == nil {
+		return Impl{}, false
+	}
+	return *impl, true
+}

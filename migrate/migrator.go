@@ -1,0 +1,189 @@
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/golang-migrate/migrate/v4/database"
+	"github.com/golang-migrate/migrate/v4/source"
+	"github.com/relkit/relkit/migrate/internal/dbdriver"
+)
+
+// Migrator runs the migrations of one file system against one database.
+// It holds no connection: each method opens its own, separate from any pool
+// the application uses, and closes it before returning. A Migrator is safe
+// for concurrent use; the database lock serializes runs, across processes
+// too.
+type Migrator struct {
+	migrations []Migration
+	src        source.Driver // reads down files when a rollback needs them
+	url        string
+	drv        *dbdriver.Driver
+	opts       Options
+}
+
+// New returns a Migrator for the migrations at the root of fsys (see [List]
+// for the file rules) and the database at databaseURL. It checks the files
+// and that a driver for the URL's scheme is linked in, but does not connect.
+// Errors are [*FilesError] and [*URLError]; neither ever contains the URL,
+// which may hold a password.
+func New(fsys fs.FS, databaseURL string, opts Options) (*Migrator, error) {
+	drv, err := lookup(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	ms, src, err := load(fsys, false)
+	if err != nil {
+		return nil, err
+	}
+	return &Migrator{migrations: ms, src: src, url: databaseURL, drv: drv, opts: opts.withDefaults()}, nil
+}
+
+// Migrations returns the binary's migrations, sorted by version.
+func (m *Migrator) Migrations() []Migration {
+	return append([]Migration(nil), m.migrations...)
+}
+
+// Engine names the database engine: "PostgreSQL", "MySQL", "SQLite".
+func (m *Migrator) Engine() string { return m.drv.Engine }
+
+// lookup finds the registered driver for rawURL's scheme.
+func lookup(rawURL string) (*dbdriver.Driver, error) {
+	scheme, _, ok := strings.Cut(rawURL, "://")
+	if !ok || scheme == "" || strings.ContainsAny(scheme, "/@:?") {
+		return nil, &URLError{}
+	}
+	scheme = strings.ToLower(scheme)
+	if d, ok := dbdriver.Lookup(scheme); ok {
+		return d, nil
+	}
+	return nil, &URLError{Scheme: scheme, Import: Drivers[scheme]}
+}
+
+// urlError turns a driver's complaint about the URL into a *URLError, nil
+// for other errors.
+func urlError(rawURL string, err error) error {
+	var be *dbdriver.BadURLError
+	if !errors.As(err, &be) {
+		return nil
+	}
+	scheme, _, _ := strings.Cut(rawURL, "://")
+	return &URLError{Scheme: strings.ToLower(scheme), Reason: be.Error()}
+}
+
+// latest is the binary's newest version, NilVersion without migrations.
+func (m *Migrator) latest() int {
+	if len(m.migrations) == 0 {
+		return NilVersion
+	}
+	return int(m.migrations[len(m.migrations)-1].Version)
+}
+
+func (m *Migrator) find(v int) *Migration {
+	for i := range m.migrations {
+		if int(m.migrations[i].Version) == v {
+			return &m.migrations[i]
+		}
+	}
+	return nil
+}
+
+// previous returns the version of the binary's migration before v.
+func (m *Migrator) previous(v uint) int {
+	p := NilVersion
+	for _, x := range m.migrations {
+		if x.Version >= v {
+			break
+		}
+		p = int(x.Version)
+	}
+	return p
+}
+
+// connect opens a session without taking the lock, for read-only commands.
+func (m *Migrator) connect(ctx context.Context) (dbdriver.Session, error) {
+	cctx, cancel := context.WithTimeout(ctx, m.opts.LockTimeout)
+	defer cancel()
+	s, err := m.drv.Connect(cctx, m.url)
+	if err != nil {
+		return nil, m.connectError(ctx, cctx, err)
+	}
+	return s, nil
+}
+
+func (m *Migrator) connectError(ctx, cctx context.Context, err error) error {
+	if ue := urlError(m.url, err); ue != nil {
+		return ue
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w while connecting to %s: %w", ErrInterrupted, m.drv.Engine, ctx.Err())
+	}
+	if cctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		return lockTimeout(m.drv.Engine, m.opts.LockTimeout, "accept a connection")
+	}
+	return fmt.Errorf("migrate: connect to %s: %w", m.drv.Engine, err)
+}
+
+// locked is a session holding the migration lock.
+type locked struct {
+	s       dbdriver.Session
+	gm      database.Driver
+	dialect dbdriver.Dialect
+}
+
+// lock opens a session and takes the migration lock, both within
+// LockTimeout. The caller must call unlock.
+func (m *Migrator) lock(ctx context.Context) (*locked, error) {
+	lctx, cancel := context.WithTimeout(ctx, m.opts.LockTimeout)
+	defer cancel()
+	s, err := m.drv.Connect(lctx, m.url)
+	if err != nil {
+		return nil, m.connectError(ctx, lctx, err)
+	}
+	if err := s.Lock(lctx); err != nil {
+		// Closing the session ends it on the server, and with it any lock
+		// granted after the deadline fired (golang-migrate #269).
+		s.Close()
+		switch {
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("%w while waiting for the migration lock: %w", ErrInterrupted, ctx.Err())
+		case lctx.Err() != nil || errors.Is(err, dbdriver.ErrLockTimeout):
+			return nil, lockTimeout(m.drv.Engine, m.opts.LockTimeout, "grant the migration lock")
+		}
+		return nil, fmt.Errorf("migrate: take the migration lock on %s: %w", m.drv.Engine, err)
+	}
+	return &locked{s: s, dialect: s.Dialect()}, nil
+}
+
+// prepare binds golang-migrate's driver to the locked session (creating
+// schema_migrations if needed) and creates relkit's history table: what
+// every write needs. Runs that find nothing to do skip it.
+func (m *Migrator) prepare(ctx context.Context, l *locked) error {
+	if l.gm != nil {
+		return nil
+	}
+	gm, err := l.s.Migrator(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: prepare the schema_migrations table on %s: %w", m.drv.Engine, err)
+	}
+	if _, err := l.s.DB().ExecContext(ctx, l.dialect.CreateHistory); err != nil {
+		return fmt.Errorf("migrate: create the %s table on %s: %w", historyTable, m.drv.Engine, err)
+	}
+	l.gm = gm
+	return nil
+}
+
+// unlock releases the lock and closes the session, even when ctx is done.
+func (m *Migrator) unlock(ctx context.Context, l *locked) {
+	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := l.s.Unlock(uctx); err != nil {
+		m.opts.Logger.Debug("release the migration lock (closing the connection releases it)", "err", err)
+	}
+	l.s.Close()
+}

@@ -1,0 +1,20 @@
+// Package sqlite adds SQLite to package migrate, through modernc.org/sqlite
+// (pure Go, no cgo, so static builds keep working): a blank import
+// registers the URL schemes sqlite:// and sqlite3://.
+//
+//	import _ "github.com/relkit/relkit/migrate/sqlite"
+//
+//	DATABASE_URL=sqlite://links.db                 # relative to the working directory
+//	DATABASE_URL=sqlite:///var/lib/links/links.db  # absolute
+//
+// Query parameters go to modernc's driver, e.g. _pragma=journal_mode(WAL).
+// Unless the URL sets them, connections get _pragma=busy_timeout (5s for
+// OpenDB, the lock timeout for migrations), _pragma=foreign_keys(1) and
+// _time_format=sqlite. golang-migrate's x-no-tx-wrap=true is honoured (a
+// file then runs outside a transaction); other x- parameters are refused.
+//
+// Each migration file runs in a transaction, so a failed file is rolled
+// back as a whole. SQLite has no lock that outlives a transaction: runs on
+// one file are serialized within a process only, so run migrate from one
+// process at a time.
+package sqlite

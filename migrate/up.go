@@ -1,0 +1,132 @@
+package migrate
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/relkit/relkit/migrate/internal/dbdriver"
+)
+
+// Result reports what a run did.
+type Result struct {
+	// Ran lists the migrations applied (Up) or reverted (Rollback), in the
+	// order they ran.
+	Ran []Ran
+	// Version is the database's version afterwards.
+	Version int
+}
+
+// Ran is one migration that ran, and how long it took.
+type Ran struct {
+	Migration
+	Duration time.Duration
+}
+
+// NoChange reports whether the run had nothing to do.
+func (r Result) NoChange() bool { return len(r.Ran) == 0 }
+
+// Up applies every pending migration in version order, each in its own run
+// of the file, logging each with its duration. A database already up to
+// date is a success with [Result.NoChange] true.
+//
+// Before running anything Up checks, under the lock, that the database is
+// not dirty ([*DirtyError]), not newer than the binary
+// ([*NewerSchemaError]), and that no applied file was edited and no older
+// file was added after newer ones ran ([*HistoryError]).
+//
+// When ctx is cancelled Up finishes the migration in progress and returns an
+// [*InterruptedError]; it never reports an interrupted run as a success.
+func (m *Migrator) Up(ctx context.Context) (Result, error) {
+	l, err := m.lock(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	defer m.unlock(ctx, l)
+
+	st, err := readState(ctx, l.s.DB(), l.dialect)
+	if err != nil {
+		return Result{}, fmt.Errorf("migrate: %w", err)
+	}
+	res := Result{Version: st.version}
+	if st.dirty {
+		return res, m.dirtyError(st, l.dialect.TransactionalDDL)
+	}
+	p := m.plan(st)
+	if err := m.integrity(st, p); err != nil {
+		return res, err
+	}
+	if err := m.reconcile(ctx, l, p); err != nil {
+		return res, err
+	}
+	log := m.opts.Logger
+	if len(p.pending) == 0 {
+		log.Info("database is up to date", "version", FormatVersion(st.version))
+		return res, nil
+	}
+	if err := m.prepare(ctx, l); err != nil {
+		return res, err
+	}
+	start := time.Now()
+	for i, mg := range p.pending {
+		if ctx.Err() != nil {
+			return res, &InterruptedError{Done: res.Ran, Remaining: p.pending[i:], Version: res.Version, Err: context.Cause(ctx)}
+		}
+		d, err := m.apply(ctx, l, mg, res.Version)
+		if err != nil {
+			return res, err
+		}
+		res.Ran = append(res.Ran, Ran{Migration: mg, Duration: d})
+		res.Version = int(mg.Version)
+		log.Info("applied migration", "version", mg.Version, "name", mg.Name, "duration", d.Round(time.Microsecond))
+	}
+	log.Info("migrations applied", "count", len(res.Ran), "version", FormatVersion(res.Version), "duration", time.Since(start).Round(time.Microsecond))
+	return res, nil
+}
+
+// apply runs one up file: mark the version dirty, run the file, then record
+// its checksum and mark the version clean in one transaction. Once the file
+// started it is carried through even if ctx is cancelled.
+func (m *Migrator) apply(ctx context.Context, l *locked, mg Migration, prev int) (time.Duration, error) {
+	ctx = context.WithoutCancel(ctx)
+	if err := l.gm.SetVersion(int(mg.Version), true); err != nil {
+		return 0, fmt.Errorf("migrate: mark version %d dirty before %s: %w", mg.Version, mg.Up, err)
+	}
+	start := time.Now()
+	if err := l.gm.Run(bytes.NewReader(mg.up)); err != nil {
+		return 0, &DirtyError{
+			Version: int(mg.Version), Failed: &mg, Line: errorLine(err, l.dialect),
+			Engine: m.drv.Engine, RolledBack: l.dialect.TransactionalDDL, Cause: err,
+			Command: m.opts.Command, Previous: prev,
+		}
+	}
+	d := time.Since(start)
+	tx, err := l.s.DB().BeginTx(ctx, nil)
+	if err != nil {
+		return d, fmt.Errorf("migrate: %s ran but recording it failed; the database is dirty at version %d: %w", mg.Up, mg.Version, err)
+	}
+	defer tx.Rollback()
+	if err := insertRecord(ctx, tx, l.dialect, mg, time.Now().UTC()); err != nil {
+		return d, err
+	}
+	if err := setVersion(ctx, tx, l.dialect, int(mg.Version)); err != nil {
+		return d, err
+	}
+	if err := tx.Commit(); err != nil {
+		return d, fmt.Errorf("migrate: %s ran but recording it failed; the database is dirty at version %d: %w", mg.Up, mg.Version, err)
+	}
+	return d, nil
+}
+
+// errorLine is the line of the migration file an engine error points at,
+// 0 when the engine does not say.
+func errorLine(err error, d dbdriver.Dialect) int {
+	if de, ok := asDBError(err); ok && de.Line > 0 {
+		return int(de.Line)
+	}
+	if d.ErrorLine != nil {
+		return d.ErrorLine(err)
+	}
+	return 0
+}

@@ -1,0 +1,127 @@
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/relkit/relkit/internal/migratehook"
+	"github.com/relkit/relkit/runtimeconfig"
+)
+
+// migrateConfig holds the variables a release with migrations reads, on
+// top of runtimeconfig.Base's DATABASE_URL.
+type migrateConfig struct {
+	OnStart          bool          `env:"MIGRATE_ON_START" envDefault:"false" desc:"apply pending migrations at start, before serving (replicas take turns)"`
+	LockTimeout      time.Duration `env:"MIGRATE_LOCK_TIMEOUT" envDefault:"1m" desc:"how long migrate waits to connect and for another process's migration lock"`
+	AllowNewerSchema bool          `env:"MIGRATE_ALLOW_NEWER_SCHEMA" envDefault:"false" desc:"let start boot on a database migrated by a newer release"`
+}
+
+// Validate rejects a lock timeout that would never wait.
+func (c *migrateConfig) Validate() error {
+	if c.LockTimeout <= 0 {
+		return runtimeconfig.FieldError{Var: "MIGRATE_LOCK_TIMEOUT", Message: "want a positive duration such as 1m"}
+	}
+	return nil
+}
+
+// loadMigrateConfig reads the migration variables; an app without
+// migrations reads none.
+func (r *runner[C]) loadMigrateConfig() (migrateConfig, []runtimeconfig.Var, error) {
+	var mc migrateConfig
+	if r.app.Migrations == nil {
+		return mc, nil, nil
+	}
+	vars, err := runtimeconfig.Load(&mc, r.env, runtimeconfig.Options{Defaults: r.app.Defaults})
+	return mc, vars, err
+}
+
+// migrator opens the app's migrations against DATABASE_URL, or explains
+// what is missing: migrations, DATABASE_URL, or a driver import.
+func (r *runner[C]) migrator(base *runtimeconfig.Base, log *slog.Logger) (migratehook.Migrator, migrateConfig, error) {
+	mc, _, err := r.loadMigrateConfig()
+	if err != nil {
+		return nil, mc, err
+	}
+	if r.app.Migrations == nil {
+		return nil, mc, fmt.Errorf("%s has no migrations: set release.App.Migrations to the embedded migrations directory", r.name)
+	}
+	if base.DatabaseURL == "" {
+		return nil, mc, &runtimeconfig.Error{Problems: []runtimeconfig.Problem{{Var: "DATABASE_URL",
+			Message: "not set; migrations need a database, e.g. DATABASE_URL=postgres://user:pass@host/db"}}}
+	}
+	impl, ok := migratehook.Get()
+	if !ok {
+		scheme, _, _ := strings.Cut(base.DatabaseURL, "://")
+		imp := migratehook.Imports[strings.ToLower(scheme)]
+		if imp == "" {
+			imp = migratehook.Imports["sqlite"] + `" (or postgres, mysql)`
+		}
+		return nil, mc, &runtimeconfig.Error{Problems: []runtimeconfig.Problem{{Var: "DATABASE_URL",
+			Message: fmt.Sprintf("this binary links no database driver: add import _ %q to the application's main package", imp)}}}
+	}
+	m, err := impl.New(r.app.Migrations, base.DatabaseURL, migratehook.Options{LockTimeout: mc.LockTimeout, Logger: log, Command: r.name})
+	if err != nil {
+		return nil, mc, migrateError(err, mc)
+	}
+	return m, mc, nil
+}
+
+// migrateError turns a migration error into what the release prints: a
+// DATABASE_URL problem is a configuration error (exit 78), a lock timeout
+// names the variable that sets it.
+func migrateError(err error, mc migrateConfig) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, migratehook.ErrConfig):
+		return &runtimeconfig.Error{Problems: []runtimeconfig.Problem{{Var: "DATABASE_URL", Message: strings.TrimPrefix(err.Error(), "migrate: ")}}}
+	case errors.Is(err, migratehook.ErrLockTimeout):
+		return fmt.Errorf("%w (MIGRATE_LOCK_TIMEOUT=%s)", err, mc.LockTimeout)
+	}
+	return err
+}
+
+// prepareDatabase runs at start, before the handler is built: with
+// MIGRATE_ON_START=true it applies pending migrations; otherwise it refuses
+// to boot on a database migrated by a newer release unless
+// MIGRATE_ALLOW_NEWER_SCHEMA=true. An app without migrations, or without
+// DATABASE_URL, skips it.
+func (r *runner[C]) prepareDatabase(ctx context.Context, base *runtimeconfig.Base, log *slog.Logger) error {
+	if r.app.Migrations == nil {
+		return nil
+	}
+	mc, _, err := r.loadMigrateConfig()
+	if err != nil {
+		return err
+	}
+	if base.DatabaseURL == "" && !mc.OnStart {
+		return nil
+	}
+	m, mc, err := r.migrator(base, log)
+	if err != nil {
+		return err
+	}
+	if mc.OnStart {
+		log.Info("applying pending migrations (MIGRATE_ON_START=true)")
+		_, err = m.Up(ctx)
+	} else {
+		err = m.Check(ctx)
+	}
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, migratehook.ErrNewerSchema) && mc.AllowNewerSchema:
+		log.Warn("starting on a database migrated by a newer release (MIGRATE_ALLOW_NEWER_SCHEMA=true)", "err", err)
+		return nil
+	case errors.Is(err, migratehook.ErrNewerSchema):
+		return fmt.Errorf("refusing to start: %w\nSet MIGRATE_ALLOW_NEWER_SCHEMA=true to start anyway, if this release works with the newer schema", err)
+	case mc.OnStart:
+		return fmt.Errorf("migrations at start (MIGRATE_ON_START=true) failed: %w", migrateError(err, mc))
+	}
+	log.Warn("could not check the database's schema version; starting anyway", "err", err)
+	return nil
+}
