@@ -156,7 +156,7 @@ func (r *runner[C]) parse(fs *flag.FlagSet, args []string) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, flag.ErrHelp):
-		fs.Usage()
+		// The flag package has printed fs.Usage already.
 		return errHelp
 	default:
 		return &UsageError{Problem: err.Error(), Try: fmt.Sprintf("%s %s -h", r.name, fs.Name())}

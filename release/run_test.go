@@ -235,3 +235,14 @@ func TestConfigListsReleaseSettings(t *testing.T) {
 		t.Fatalf("an invalid release setting: want exit 78 naming it, got %d %q", code, stderr)
 	}
 }
+
+func TestCommandHelpPrintedOnce(t *testing.T) {
+	t.Parallel()
+	code, stdout, _ := run([]string{"gen-secret", "-h"})
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if n := strings.Count(stdout, "Usage: testapp gen-secret"); n != 1 {
+		t.Fatalf("want the usage once, got it %d times:\n%s", n, stdout)
+	}
+}
