@@ -5,26 +5,52 @@ import (
 	"embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
+
+	"github.com/relkit/relkit/release"
+	"github.com/relkit/relkit/server/assets"
 )
 
 //go:embed index.html
 var pages embed.FS
 
-var index = template.Must(template.ParseFS(pages, "index.html"))
+//go:embed static
+var static embed.FS
 
-// handler serves the API, the page and the redirects. The pool it opens
-// lives as long as the process.
-func handler(ctx context.Context, cfg *Config, log *slog.Logger) (http.Handler, error) {
+// service is the running system's state: what the handler built, shared
+// with the readiness check and the rpc task.
+type service struct {
+	store *store
+	// Counters since boot, read by `links rpc stats`.
+	created, redirects atomic.Int64
+}
+
+// handler serves the API, the page, the stylesheet and the redirects. The
+// pool it opens lives as long as the process.
+func (svc *service) handler(ctx context.Context, cfg *Config, log *slog.Logger) (http.Handler, error) {
 	s, err := openStore(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}
-	a := &api{store: s, log: log, baseURL: strings.TrimSuffix(cfg.BaseURL, "/")}
+	sub, err := fs.Sub(static, "static")
+	if err != nil {
+		return nil, err
+	}
+	files, err := assets.New(sub, assets.Options{})
+	if err != nil {
+		return nil, err
+	}
+	svc.store = s
+	a := &api{svc: svc, store: s, log: log, baseURL: strings.TrimSuffix(cfg.BaseURL, "/"),
+		index: template.Must(template.New("index.html").Funcs(template.FuncMap{"asset": files.Path}).ParseFS(pages, "index.html"))}
 	mux := http.NewServeMux()
+	mux.Handle(files.Prefix(), files)
 	mux.HandleFunc("GET /{$}", a.page)
 	mux.HandleFunc("POST /{$}", a.form)
 	mux.HandleFunc("GET /api/links", a.list)
@@ -34,7 +60,14 @@ func handler(ctx context.Context, cfg *Config, log *slog.Logger) (http.Handler, 
 	return mux, nil
 }
 
+// ready is the readiness check: the database answers.
+func (svc *service) ready(ctx context.Context, _ *Config) error {
+	return svc.store.db.PingContext(ctx)
+}
+
 type api struct {
+	svc     *service
+	index   *template.Template
 	store   *store
 	log     *slog.Logger
 	baseURL string
@@ -94,6 +127,7 @@ func (a *api) create(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, err)
 		return
 	}
+	a.svc.created.Add(1)
 	writeJSON(w, http.StatusCreated, a.short(r, l))
 }
 
@@ -129,6 +163,7 @@ func (a *api) redirect(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, err)
 		return
 	}
+	a.svc.redirects.Add(1)
 	http.Redirect(w, r, l.URL, http.StatusFound)
 }
 
@@ -142,6 +177,7 @@ func (a *api) form(w http.ResponseWriter, r *http.Request) {
 	l, err := a.store.create(r.Context(), code, target)
 	switch {
 	case err == nil:
+		a.svc.created.Add(1)
 		a.render(w, r, http.StatusCreated, a.short(r, l).Short, "")
 	case errors.Is(err, errTaken):
 		a.render(w, r, http.StatusConflict, "", err.Error())
@@ -167,7 +203,13 @@ func (a *api) render(w http.ResponseWriter, r *http.Request, status int, created
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	if err := index.Execute(w, data); err != nil {
+	if err := a.index.Execute(w, data); err != nil {
 		a.log.Error("render the page", "err", err)
 	}
+}
+
+// stats prints the running system's counters; it runs inside it (rpc).
+func (svc *service) stats(_ context.Context, c *release.Call[Config]) error {
+	fmt.Fprintf(c.Stdout, "links created: %d\nredirects: %d\n", svc.created.Load(), svc.redirects.Load())
+	return nil
 }

@@ -4,6 +4,7 @@
 //	go run ./examples/links start              # http://localhost:4000/, SQLite file links.db
 //	go run ./examples/links eval import FILE   # one URL (or CODE URL) per line
 //	go run ./examples/links migrate status
+//	go run ./examples/links rpc stats         # counters of the running system
 //
 // It runs on SQLite with no setup and on PostgreSQL or MySQL/MariaDB when
 // DATABASE_URL says so:
@@ -14,6 +15,7 @@ package main
 import (
 	"embed"
 	"io/fs"
+	"time"
 
 	"github.com/relkit/relkit/release"
 	"github.com/relkit/relkit/runtimeconfig"
@@ -38,16 +40,19 @@ func main() { release.Main(app()) }
 
 func app() release.App[Config] {
 	migrations, _ := fs.Sub(migrationFiles, "migrations")
+	svc := &service{}
 	return release.App[Config]{
 		Name:       "links",
 		Version:    "0.1.0",
 		Server:     true,
-		Handler:    handler,
+		Handler:    svc.handler,
+		Checks:     []release.Check[Config]{{Name: "db", Timeout: 2 * time.Second, Run: svc.ready}},
 		Migrations: migrations,
 		// No setup: a SQLite file next to where it runs, migrated at start.
 		Defaults: map[string]string{"DATABASE_URL": "sqlite://links.db", "MIGRATE_ON_START": "true"},
 		Tasks: release.Tasks[Config]{
 			"import": {Summary: "import links from FILE (- for stdin): one URL, or CODE URL, per line", Usage: "FILE", Run: importLinks},
+			"stats":  {Summary: "print the running system's counters since boot", Via: release.ViaRPC, Run: svc.stats},
 		},
 	}
 }

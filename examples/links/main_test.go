@@ -188,7 +188,7 @@ func TestAPI(t *testing.T) {
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			t.Cleanup(cancel)
-			h, err := handler(ctx, &Config{Base: runtimeconfig.Base{DatabaseURL: url}}, discard())
+			h, err := new(service).handler(ctx, &Config{Base: runtimeconfig.Base{DatabaseURL: url}}, discard())
 			if err != nil {
 				t.Fatal(err)
 			}
