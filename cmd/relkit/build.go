@@ -259,7 +259,7 @@ func reportBuild(e *osEnv, results []releaseResult) {
 	w := e.stdout
 	for _, r := range results {
 		m := r.manifest
-		fmt.Fprintf(w, "* assembled %s %s for %s at %s (%d files, %d migrations)\n", m.Name, m.Version, m.Target(), e.display(r.dir), len(m.Files), len(m.Migrations))
+		fmt.Fprintf(w, "* assembled %s %s for %s at %s (%d files, %d migration files)\n", m.Name, m.Version, m.Target(), e.display(r.dir), len(m.Files), len(m.Migrations))
 		if r.tarball != "" {
 			fmt.Fprintf(w, "* tarball %s\n  sha256 %s\n", e.display(r.tarball), r.sum)
 		}
