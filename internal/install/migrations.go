@@ -1,0 +1,53 @@
+package install
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"strconv"
+
+	"github.com/relkit/relkit/internal/manifest"
+)
+
+// NoMigrations is the version [HighestMigration] returns for a release
+// without migrations; it equals the migrate package's NilVersion, the
+// version of a database no migration has run on.
+const NoMigrations = -1
+
+// migrationFile is the migration file name pattern the migrate package
+// accepts: VERSION_NAME.up.sql or VERSION_NAME.down.sql.
+var migrationFile = regexp.MustCompile(`^([0-9]+)_(.+)\.(up|down)\.sql$`)
+
+// HighestMigration returns the version of the newest migration embedded in
+// the release m describes: the number before the first underscore of its
+// newest .up.sql file, or [NoMigrations]. A downgrade to this release is
+// safe for the database only when the database's schema version is not
+// newer than this.
+func HighestMigration(m *manifest.Manifest) (int, error) {
+	highest := NoMigrations
+	for _, mig := range m.Migrations {
+		sm := migrationFile.FindStringSubmatch(path.Base(mig.File))
+		if sm == nil {
+			return 0, fmt.Errorf("release.json of %s %s lists migration %q, which is not named VERSION_NAME.up.sql or .down.sql: rebuild the release", m.Name, m.Version, mig.File)
+		}
+		if sm[3] != "up" {
+			continue
+		}
+		v, err := strconv.ParseInt(sm[1], 10, 0)
+		if err != nil {
+			return 0, fmt.Errorf("release.json of %s %s lists migration %q, whose version is too large: %w", m.Name, m.Version, mig.File, err)
+		}
+		highest = max(highest, int(v))
+	}
+	return highest, nil
+}
+
+// HighestMigration returns the version of the newest migration of
+// installed release vsn (see the function [HighestMigration]).
+func (r *Root) HighestMigration(vsn string) (int, error) {
+	m, err := r.Manifest(vsn)
+	if err != nil {
+		return 0, err
+	}
+	return HighestMigration(m)
+}
