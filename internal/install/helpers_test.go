@@ -12,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -53,8 +54,12 @@ type rel struct {
 	// binary is the content of releases/VSN/NAME; default a shell script
 	// printing "NAME VSN".
 	binary string
-	// extra are more files under releases/VSN/, by relative path.
-	extra map[string]string
+	// extra are more files under releases/VSN/, by relative path; those in
+	// executable get mode 0755.
+	extra      map[string]string
+	executable []string
+	// links are symbolic links under releases/VSN/: path -> target.
+	links map[string]string
 	// migrations are listed in release.json.
 	migrations []string
 	// edit changes the manifest before it is written.
@@ -81,7 +86,16 @@ func writeTree(t tb, dir string, r rel) *manifest.Manifest {
 	for p, body := range r.extra {
 		f := filepath.Join(relDir, filepath.FromSlash(p))
 		must(t, os.MkdirAll(filepath.Dir(f), 0o755))
-		must(t, os.WriteFile(f, []byte(body), 0o644))
+		mode := os.FileMode(0o644)
+		if slices.Contains(r.executable, p) {
+			mode = 0o755
+		}
+		must(t, os.WriteFile(f, []byte(body), mode))
+	}
+	for p, target := range r.links {
+		f := filepath.Join(relDir, filepath.FromSlash(p))
+		must(t, os.MkdirAll(filepath.Dir(f), 0o755))
+		must(t, os.Symlink(target, f))
 	}
 	must(t, os.Symlink(path.Join("..", "releases", r.vsn, r.name), filepath.Join(dir, "bin", r.name)))
 	files, err := manifest.Scan(dir)

@@ -19,7 +19,7 @@ import (
 
 // Root is an installation directory of release Name: the layout of
 // [github.com/relkit/relkit/internal/layout] with any number of versions
-// under releases/. Its methods are safe for concurrent use; changes are
+// under releases/. A Root serves one command at a time; changes are
 // serialised between processes by a lock on ROOT/releases (see
 // [Root.Lock]).
 type Root struct {

@@ -168,7 +168,20 @@ func (r *Root) Unpack(vsn string, opts UnpackOptions) (*UnpackResult, error) {
 		return nil, err
 	}
 	mv.keepLateArrivals()
+	r.removeStale()
 	return res, nil
+}
+
+// removeStale removes what an unpack or a RELEASES write killed midway
+// left in ROOT/releases: staging directories and temporary files. It runs
+// under the lock, so none of them belongs to a live process.
+func (r *Root) removeStale() {
+	for _, pattern := range []string{".unpack-*", "." + StateFile + ".tmp-*"} {
+		stale, _ := filepath.Glob(filepath.Join(r.releasesDir(), pattern))
+		for _, p := range stale {
+			os.RemoveAll(p)
+		}
+	}
 }
 
 // check verifies the staged tree against the release.json it carries.
@@ -203,8 +216,14 @@ func (x *extractor) check(target string, explicitTarget bool) (*manifest.Manifes
 			return nil, wrong("holds %s, which its release.json does not list: the tarball was altered after it was built", p)
 		}
 	}
-	if bin := path.Join(x.relDir, x.name); !listed[bin] {
+	bin := path.Join(x.relDir, x.name)
+	if !listed[bin] {
 		return nil, wrong("has no binary %s in its release.json", bin)
+	}
+	for _, f := range m.Files {
+		if f.Path == bin && (f.Link != "" || f.Mode != "0755") {
+			return nil, wrong("has a binary %s that is not an executable file: rebuild the release", bin)
+		}
 	}
 	if err := m.Verify(x.stage); err != nil {
 		var ve *manifest.VerifyError

@@ -2,6 +2,8 @@ package install_test
 
 import (
 	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"errors"
 	"os"
 	"os/exec"
@@ -367,5 +369,78 @@ func TestUnpackedBinaryRuns(t *testing.T) {
 	out, err := exec.Command(filepath.Join(root.Dir(), "releases", "1.1.0", "app")).Output()
 	if want := "app 1.1.0\n"; err != nil || string(out) != want {
 		t.Errorf("running the unpacked binary: want %q, got %q (%v)", want, out, err)
+	}
+}
+
+// TestUnpackKeepsLinksInsideTheRelease: links that stay inside
+// releases/VSN/ are legitimate and unpacked as links.
+func TestUnpackKeepsLinksInsideTheRelease(t *testing.T) {
+	t.Parallel()
+	r := rel{name: "app", vsn: "1.1.0",
+		extra:      map[string]string{"share/app-copy": v2.script(), "share/static/index.html": "<h1>hi</h1>"},
+		executable: []string{"share/app-copy"},
+		links:      map[string]string{"share/www": "static", "current": "app", "share/up": "../app"},
+	}
+	es := entries(t, r)
+	for i := range es { // make the copy a hard link, as GNU tar stores a second name of one file
+		if es[i].name == "releases/1.1.0/share/app-copy" {
+			es[i] = entry{name: es[i].name, typ: tar.TypeLink, link: "releases/1.1.0/app"}
+		}
+	}
+	root, tarball := newRoot(t)
+	writeTarball(t, tarball, tarGz(t, es))
+	if _, err := root.Unpack("1.1.0", install.UnpackOptions{}); err != nil {
+		t.Fatalf("Unpack of a release with inner links: %v", err)
+	}
+	dir := filepath.Join(root.Dir(), "releases", "1.1.0")
+	for link, want := range r.links {
+		if got, err := os.Readlink(filepath.Join(dir, link)); err != nil || got != want {
+			t.Errorf("link %s: want -> %s, got %q (%v)", link, want, got, err)
+		}
+	}
+	if got := readFile(t, filepath.Join(dir, "share", "www", "index.html")); got != "<h1>hi</h1>" {
+		t.Errorf("reading through share/www: got %q", got)
+	}
+	a, _ := os.Stat(filepath.Join(dir, "app"))
+	b, _ := os.Stat(filepath.Join(dir, "share", "app-copy"))
+	if !os.SameFile(a, b) {
+		t.Errorf("share/app-copy: want a hard link to app")
+	}
+}
+
+// TestUnpackBoundsTheDecompressedStream: data hidden after the end of the
+// tar archive (a gzip bomb) is refused once it exceeds the bound.
+func TestUnpackBoundsTheDecompressedStream(t *testing.T) {
+	t.Parallel()
+	root, tarball := newRoot(t)
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	must(t, tw.WriteHeader(&tar.Header{Name: "releases/", Typeflag: tar.TypeDir, Mode: 0o755}))
+	must(t, tw.Close())
+	_, err := zw.Write(make([]byte, 4<<20)) // compresses to a few KiB
+	must(t, err)
+	must(t, zw.Close())
+	writeTarball(t, tarball, buf.Bytes())
+	before := snapshot(t, root.Dir())
+	_, err = root.Unpack("1.1.0", install.UnpackOptions{MaxSize: 1 << 10, MaxEntries: 10})
+	if !errors.Is(err, install.ErrTooLarge) {
+		t.Errorf("Unpack of a tarball hiding 4 MiB after its end: want ErrTooLarge, got %v", err)
+	}
+	if d := diffSnapshots(before, snapshot(t, root.Dir())); d != "" {
+		t.Errorf("refused Unpack changed the root:\n%s", d)
+	}
+}
+
+func TestUnpackRemovesStaleStaging(t *testing.T) {
+	t.Parallel()
+	root, _ := newRoot(t)
+	stale := filepath.Join(root.Dir(), "releases", ".unpack-1.1.0-123")
+	must(t, os.MkdirAll(filepath.Join(stale, "releases"), 0o700))
+	if _, err := root.Unpack("1.1.0", install.UnpackOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("staging left by a killed unpack: want it removed, got %v", err)
 	}
 }
