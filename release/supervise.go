@@ -11,12 +11,12 @@ import (
 	"time"
 
 	"github.com/relkit/relkit/internal/control"
-	"github.com/relkit/relkit/internal/handover"
 	"github.com/relkit/relkit/internal/logfile"
 	"github.com/relkit/relkit/internal/pidfile"
 	"github.com/relkit/relkit/internal/sdnotify"
 	"github.com/relkit/relkit/internal/supervisor"
 	"github.com/relkit/relkit/runtimeconfig"
+	"github.com/relkit/relkit/server"
 )
 
 const superviseSummary = "run the supervisor in the foreground (daemon starts it detached)"
@@ -74,7 +74,7 @@ func (r *runner[C]) supervise(ctx context.Context, args []string) error {
 		os.Remove(p.pidFile)
 	}
 
-	listeners, err := handover.Inherit(r.env, os.Getpid())
+	listeners, err := server.InheritedListeners(r.env)
 	if err != nil {
 		return fail(ExitFailure, err)
 	}
@@ -84,7 +84,7 @@ func (r *runner[C]) supervise(ctx context.Context, args []string) error {
 			log.Error("cannot listen", "port", base.Port, "err", err)
 			return fail(ExitFailure, fmt.Errorf("listen on :%d: %w (is another process using the port? set PORT to another one)", base.Port, err))
 		}
-		listeners = append(listeners, handover.Listener{Name: "http", Listener: ln})
+		listeners = append(listeners, server.NamedListener{Name: server.HTTPListenerName, Listener: ln})
 	}
 	for _, l := range listeners {
 		defer l.Close()

@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -14,8 +15,8 @@ import (
 	"time"
 
 	"github.com/relkit/relkit/internal/control"
-	"github.com/relkit/relkit/internal/handover"
 	"github.com/relkit/relkit/internal/sdnotify"
+	"github.com/relkit/relkit/server"
 )
 
 // Modes of the test app (the test binary re-executed with
@@ -36,8 +37,8 @@ func childMain(mode string) int {
 	}
 	// Before anything touches it: is the shared socket non-blocking?
 	nonblocking := "no socket"
-	if env[handover.EnvFDs] != "" {
-		nb, err := handover.NonblockingFD(handover.FirstFD)
+	if env[server.EnvRelkitListenFDs] != "" {
+		nb, err := nonblockingFD(3)
 		nonblocking = fmt.Sprint(nb, err)
 	}
 	gen := env[EnvGeneration]
@@ -61,7 +62,7 @@ func childMain(mode string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
 
-	ls, err := handover.Inherit(env, os.Getpid())
+	ls, err := server.InheritedListeners(env)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "inherit:", err)
 		return 1
@@ -74,7 +75,7 @@ func childMain(mode string) int {
 		fmt.Fprintln(w, nonblocking)
 	})
 	errc := make(chan error, 1)
-	go func() { errc <- drainServe(ctx, handover.Find(ls, "http"), mux) }()
+	go func() { errc <- drainServe(ctx, findListener(ls, "http"), mux) }()
 
 	ln, err := control.Listen(env[EnvControlSocket])
 	if err != nil {
@@ -161,4 +162,39 @@ func drainServe(ctx context.Context, ln net.Listener, h http.Handler) error {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+}
+
+// findListener returns the listener called name, or nil.
+func findListener(ls []server.NamedListener, name string) net.Listener {
+	for _, l := range ls {
+		if l.Name == name {
+			return l.Listener
+		}
+	}
+	return nil
+}
+
+// nonblocking reports whether c's descriptor is in non-blocking mode.
+func nonblocking(c syscall.Conn) (bool, error) {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return false, err
+	}
+	var nb bool
+	var ferr error
+	if err := raw.Control(func(fd uintptr) { nb, ferr = nonblockingFD(int(fd)) }); err != nil {
+		return false, err
+	}
+	return nb, ferr
+}
+
+// nonblockingFD reports whether descriptor fd is in non-blocking mode,
+// working on the raw number: an *os.File around it would close it when
+// collected.
+func nonblockingFD(fd int) (bool, error) {
+	flags, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFL, 0)
+	if errno != 0 {
+		return false, errors.New("fcntl F_GETFL: " + errno.Error())
+	}
+	return flags&syscall.O_NONBLOCK != 0, nil
 }

@@ -6,7 +6,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/relkit/relkit/internal/handover"
+	"github.com/relkit/relkit/server"
 )
 
 // Config configures a [Supervisor]. Binary, Name and Tmp are required; every
@@ -39,7 +39,7 @@ type Config struct {
 	// Listeners are handed to every generation as descriptors 3, 4, … in
 	// order. The supervisor keeps them open across generations and never
 	// accepts on them.
-	Listeners []handover.Listener
+	Listeners []server.NamedListener
 
 	// Tmp is the private directory (RELEASE_TMP) for each generation's
 	// notification and control sockets. Required.

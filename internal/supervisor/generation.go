@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/relkit/relkit/internal/control"
-	"github.com/relkit/relkit/internal/handover"
 	"github.com/relkit/relkit/internal/sdnotify"
+	"github.com/relkit/relkit/server"
 )
 
 // Variables a supervisor sets for each generation, besides NOTIFY_SOCKET
@@ -128,27 +128,22 @@ func (s *Supervisor) spawn(n int) *generation {
 	env["NOTIFY_SOCKET"] = recv.Path()
 	env[EnvControlSocket] = g.control
 	env[EnvGeneration] = strconv.Itoa(n)
-	files := make([]handover.File, len(s.cfg.Listeners))
-	for i, l := range s.cfg.Listeners {
-		sc, ok := l.Listener.(syscall.Conn)
-		if !ok {
-			pr.Close()
-			pw.Close()
-			recv.Close()
-			return fail(fmt.Errorf("listener %q (%T) has no file descriptor to hand over", l.Name, l.Listener))
-		}
-		files[i] = handover.File{Name: l.Name, Conn: sc}
-	}
 	argv := append([]string{s.cfg.Binary}, s.cfg.Args...)
 	pid, statusc, err := s.reaper.start(func() (int, error) {
-		return handover.Start(s.cfg.Binary, argv, handover.Attr{
-			Dir:       s.cfg.Dir,
-			Env:       envList(env),
-			Stdout:    pw,
-			Stderr:    pw,
-			Listeners: files,
-			Sys:       childAttr(),
-		})
+		p, err := server.StartProcess(s.cfg.Binary, argv, &os.ProcAttr{
+			Dir:   s.cfg.Dir,
+			Env:   envList(env),
+			Files: []*os.File{nil, pw, pw},
+			Sys:   childAttr(),
+		}, s.cfg.Listeners)
+		if err != nil {
+			return 0, err
+		}
+		// The reaper waits for the child by its pid; the handle (a pidfd
+		// on Linux) is not needed.
+		pid := p.Pid
+		p.Release()
+		return pid, nil
 	})
 	pw.Close()
 	if err != nil {

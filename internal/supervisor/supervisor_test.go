@@ -19,9 +19,9 @@ import (
 	"time"
 
 	"github.com/relkit/relkit/internal/control"
-	"github.com/relkit/relkit/internal/handover"
 	"github.com/relkit/relkit/internal/pidfile"
 	"github.com/relkit/relkit/internal/sdnotify"
+	"github.com/relkit/relkit/server"
 )
 
 func TestMain(m *testing.M) {
@@ -89,7 +89,7 @@ func start(t *testing.T, mode string, tweak func(*Config)) *harness {
 		Name: "app", Version: "1.0.0", Root: dir,
 		Binary:       exe, // Args default to ["start"]; TestMain takes over first
 		Env:          map[string]string{"SUPERVISOR_TEST_CHILD": mode, "SUPERVISOR_TEST_COUNTER": filepath.Join(dir, "boots")},
-		Listeners:    []handover.Listener{{Name: "http", Listener: ln}},
+		Listeners:    []server.NamedListener{{Name: "http", Listener: ln}},
 		Tmp:          dir,
 		PIDFile:      h.pidFile,
 		Output:       h.out,
@@ -204,7 +204,7 @@ func TestServeRPCAndStop(t *testing.T) {
 	if body, _ := h.get("/nonblocking"); body != "true <nil>\n" {
 		t.Errorf("fd 3 in the app: want non-blocking, got %q", body)
 	}
-	if nb, err := handover.Nonblocking(h.ln.(syscall.Conn)); !nb || err != nil {
+	if nb, err := nonblocking(h.ln.(syscall.Conn)); !nb || err != nil {
 		t.Errorf("the supervisor's socket: want non-blocking, got %v, %v", nb, err)
 	}
 
