@@ -14,7 +14,8 @@
 //	  releases/1.0.0/{NAME,release.json}
 //	  releases/1.1.0/NAME-1.1.0-linux-amd64.tar.gz(.sha256)   waiting to be unpacked
 //
-// [Open] gives a [Root]; [Root.Unpack] verifies and installs a tarball,
+// [Open] gives a [Root]; [Root.Unpack] verifies and installs a tarball
+// ([UnpackResult.Undo] takes it back after a failed upgrade),
 // [Root.MakeCurrent] and [Root.MakePermanent] record an upgrade's outcome,
 // [Root.List] is what the releases command prints, and
 // [Root.HighestMigration] tells a downgrade which database schema a release
@@ -57,8 +58,11 @@
 // or resolves outside releases/VSN/, hard links to anything but a regular
 // file unpacked before them, devices, named pipes, setuid, setgid and
 // sticky bits, duplicate entries, entries below a file or link, entries of
-// another version, and files at the release root (overlays: an upgrade
-// installs only the release's own directory). The bounds: at most
+// another version, and files in tmp/ or log/. Files at the release root
+// (overlays from rel/overlays, such as etc/app.conf or bin/hook.sh) must be
+// listed in release.json but are not installed: an upgrade installs only
+// releases/VSN/ and bin/NAME, and [UnpackResult].Skipped names them so the
+// operator can unpack the tarball over the root to update them. The bounds: at most
 // [DefaultMaxSize] (1 GiB) of file content and [DefaultMaxEntries] (10 000)
 // entries, and a decompressed stream of at most that size plus 8 KiB of tar
 // headers per entry and 1 MiB; [UnpackOptions] changes them. The staged

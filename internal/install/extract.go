@@ -58,8 +58,9 @@ type extractor struct {
 	nodes map[string]*node
 	size  int64
 	count int
-	files []string // files and links unpacked, slash paths, in order
-	dirs  []string // directories created, slash paths
+	files   []string // files and links unpacked, slash paths, in order
+	dirs    []string // directories created, slash paths
+	skipped []string // files and links at the release root, not unpacked
 }
 
 func newExtractor(tarball, stage, name, vsn string, maxSize int64, maxEntries int) *extractor {
@@ -219,8 +220,16 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header) error {
 	case strings.HasPrefix(name, "releases/"):
 		other, _, _ := strings.Cut(strings.TrimPrefix(name, "releases/"), "/")
 		return x.reject(raw, ErrWrongRelease, "belongs to release %s, not %s: the tarball is for another version", other, x.vsn)
+	case strings.HasPrefix(name, "tmp/") || strings.HasPrefix(name, "log/"):
+		return x.reject(raw, ErrUnsafeEntry, "lies in %s/, which belongs to the running release, not to a release tarball", name[:3])
 	default:
-		return x.reject(raw, ErrUnsafeEntry, "lies outside releases/%s/ and bin/%s, the only places an upgrade installs to (files at the release root, such as overlays, are not installed by upgrade)", x.vsn, x.name)
+		// A file at the release root: an overlay (rel/overlays). An
+		// upgrade installs only releases/VSN/ and bin/NAME; the root's
+		// files are the operator's to update.
+		if hdr.Typeflag != tar.TypeDir {
+			x.skipped = append(x.skipped, name)
+		}
+		return nil
 	}
 
 	if err := x.checkPlace(raw, name, isDir); err != nil {

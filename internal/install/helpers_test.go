@@ -60,6 +60,9 @@ type rel struct {
 	executable []string
 	// links are symbolic links under releases/VSN/: path -> target.
 	links map[string]string
+	// overlays are files at the release root (from rel/overlays), by
+	// slash path.
+	overlays map[string]string
 	// migrations are listed in release.json.
 	migrations []string
 	// edit changes the manifest before it is written.
@@ -96,6 +99,11 @@ func writeTree(t tb, dir string, r rel) *manifest.Manifest {
 		f := filepath.Join(relDir, filepath.FromSlash(p))
 		must(t, os.MkdirAll(filepath.Dir(f), 0o755))
 		must(t, os.Symlink(target, f))
+	}
+	for p, body := range r.overlays {
+		f := filepath.Join(dir, filepath.FromSlash(p))
+		must(t, os.MkdirAll(filepath.Dir(f), 0o755))
+		must(t, os.WriteFile(f, []byte(body), 0o644))
 	}
 	must(t, os.Symlink(path.Join("..", "releases", r.vsn, r.name), filepath.Join(dir, "bin", r.name)))
 	files, err := manifest.Scan(dir)

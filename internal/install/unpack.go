@@ -12,6 +12,8 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 
 	"github.com/relkit/relkit/internal/layout"
 	"github.com/relkit/relkit/internal/manifest"
@@ -48,9 +50,30 @@ type UnpackResult struct {
 	// Manifest is the release's release.json.
 	Manifest *manifest.Manifest
 	// AlreadyInstalled reports that the very same build was installed
-	// already, so nothing was changed.
+	// already, so no file was changed.
 	AlreadyInstalled bool
+	// Skipped lists the files and links at the release root (overlays
+	// from rel/overlays, such as etc/app.conf) that the tarball holds and
+	// Unpack did not install, as slash paths in tarball order. Unpacking
+	// the tarball over the root (tar -xzf) installs them.
+	Skipped []string
+
+	undo undoInfo
 }
+
+// undoInfo is what [UnpackResult.Undo] needs to take an Unpack back.
+type undoInfo struct {
+	root *Root
+	// state is RELEASES as it was before; hadState is false when there
+	// was none.
+	state    []byte
+	hadState bool
+	// installed are the names Unpack put into Dir; dirCreated reports
+	// that Dir did not exist before.
+	installed  []string
+	dirCreated bool
+}
+
 
 func defaultTarget(t string) string {
 	if t == "" {
@@ -66,11 +89,13 @@ func defaultTarget(t string) string {
 //  2. it is unpacked into a staging directory under ROOT/releases/,
 //     refusing absolute names, "..", links that leave releases/VSN/, hard
 //     links to anything but a file unpacked before, devices, pipes,
-//     setuid/setgid/sticky bits, duplicate entries, entries outside
-//     releases/VSN/ and bin/NAME, and more than MaxSize bytes or
-//     MaxEntries entries;
+//     setuid/setgid/sticky bits, duplicate entries, entries of another
+//     version or in tmp/ or log/, and more than MaxSize bytes or
+//     MaxEntries entries; files at the release root (overlays) are
+//     skipped and listed in the result;
 //  3. the staged tree is checked against its release.json (name, version,
-//     target, every file's size, mode and SHA-256, no unlisted file);
+//     target, every installed file's size, mode and SHA-256, no unlisted
+//     file, skipped ones included);
 //  4. releases/VSN/ is put in place with one rename (files already waiting
 //     there, such as the tarball, are kept), then RELEASES is written.
 //
@@ -93,6 +118,11 @@ func (r *Root) Unpack(vsn string, opts UnpackOptions) (*UnpackResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	prevState, err := os.ReadFile(r.StateFilePath())
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read release states: %w", err)
+	}
+	undo := undoInfo{root: r, state: prevState, hadState: err == nil}
 	tarball := opts.Tarball
 	if tarball == "" {
 		if tarball, err = r.FindTarball(vsn, target); err != nil {
@@ -130,7 +160,7 @@ func (r *Root) Unpack(vsn string, opts UnpackOptions) (*UnpackResult, error) {
 	}
 
 	dst := layout.Release(r.dir, vsn)
-	res := &UnpackResult{Version: vsn, Dir: dst, Tarball: tarball, SHA256: sum, Manifest: m}
+	res := &UnpackResult{Version: vsn, Dir: dst, Tarball: tarball, SHA256: sum, Manifest: m, Skipped: x.skipped, undo: undo}
 	same, err := r.sameBuildInstalled(vsn, stage, m)
 	if err != nil {
 		return nil, err
@@ -157,10 +187,18 @@ func (r *Root) Unpack(vsn string, opts UnpackOptions) (*UnpackResult, error) {
 	if err := x.syncDirs(); err != nil {
 		return nil, err
 	}
+	own, err := os.ReadDir(staged)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range own {
+		res.undo.installed = append(res.undo.installed, e.Name())
+	}
 	mv, err := r.moveIntoPlace(staged, dst)
 	if err != nil {
 		return nil, err
 	}
+	res.undo.dirCreated = !mv.exchanged
 	if err := WriteReleases(r.StateFilePath(), next); err != nil {
 		if uerr := mv.undo(); uerr != nil {
 			return nil, fmt.Errorf("%w; putting %s back failed too (%v): remove %s by hand", err, dst, uerr, dst)
@@ -211,7 +249,7 @@ func (x *extractor) check(target string, explicitTarget bool) (*manifest.Manifes
 		listed[f.Path] = true
 	}
 	own := path.Join(x.relDir, manifest.FileName)
-	for _, p := range x.files {
+	for _, p := range slices.Concat(x.files, x.skipped) {
 		if p != own && !listed[p] {
 			return nil, wrong("holds %s, which its release.json does not list: the tarball was altered after it was built", p)
 		}
@@ -225,7 +263,7 @@ func (x *extractor) check(target string, explicitTarget bool) (*manifest.Manifes
 			return nil, wrong("has a binary %s that is not an executable file: rebuild the release", bin)
 		}
 	}
-	if err := m.Verify(x.stage); err != nil {
+	if err := x.installable(m).Verify(x.stage); err != nil {
 		var ve *manifest.VerifyError
 		if errors.As(err, &ve) {
 			ve.Root = x.tarball // the staging directory is gone by the time anyone reads this
@@ -233,6 +271,20 @@ func (x *extractor) check(target string, explicitTarget bool) (*manifest.Manifes
 		return nil, fmt.Errorf("%w: %w", ErrWrongRelease, err)
 	}
 	return m, nil
+}
+
+// installable returns a copy of m listing only what Unpack installs: the
+// files under releases/VSN/ and the bin/NAME link, not the files at the
+// release root.
+func (x *extractor) installable(m *manifest.Manifest) *manifest.Manifest {
+	c := *m
+	c.Files = nil
+	for _, f := range m.Files {
+		if strings.HasPrefix(f.Path, x.relDir+"/") || f.Path == path.Join("bin", x.name) {
+			c.Files = append(c.Files, f)
+		}
+	}
+	return &c
 }
 
 // syncDirs flushes the staged directories, so the release survives a crash
@@ -384,4 +436,56 @@ func (mv *move) keepLateArrivals() {
 			os.Rename(filepath.Join(mv.staged, e.Name()), to)
 		}
 	}
+}
+
+// Undo takes back what the Unpack that returned res installed: the
+// release's own files leave Dir (files that were waiting there before,
+// such as the tarball and its .sha256, stay; Dir itself goes when Unpack
+// created it), and RELEASES gets back its earlier content byte for byte,
+// or is removed when there was none. A failed upgrade calls it, so that a
+// fixed tarball of the same version can be tried again.
+//
+// Call it while holding the [Root.Lock] taken before Unpack, so that no
+// other change came in between, and before the release is made current:
+// changes to RELEASES since Unpack are discarded. For a result that
+// installed no file (AlreadyInstalled) only RELEASES is restored.
+func (res *UnpackResult) Undo() error {
+	u := res.undo
+	if u.root == nil {
+		return errors.New("install: Undo of an UnpackResult that Unpack did not return")
+	}
+	unlock, err := u.root.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	var errs []error
+	if u.dirCreated {
+		if err := os.RemoveAll(res.Dir); err != nil {
+			errs = append(errs, fmt.Errorf("remove %s: %w", res.Dir, err))
+		}
+	} else {
+		for _, name := range u.installed {
+			if err := os.RemoveAll(filepath.Join(res.Dir, name)); err != nil {
+				errs = append(errs, fmt.Errorf("remove %s: %w", filepath.Join(res.Dir, name), err))
+			}
+		}
+	}
+	if len(u.installed) > 0 {
+		if err := syncDir(filepath.Dir(res.Dir)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	file := u.root.StateFilePath()
+	if u.hadState {
+		if err := writeFileAtomic(file, u.state, 0o644); err != nil {
+			errs = append(errs, fmt.Errorf("%w: restore %s: %v", ErrState, file, err))
+		}
+	} else if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		errs = append(errs, fmt.Errorf("%w: remove %s: %v", ErrState, file, err))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("take back the unpacked release %s: %w (fix by hand: remove its files from %s and restore %s)", res.Version, errors.Join(errs...), res.Dir, file)
+	}
+	return nil
 }

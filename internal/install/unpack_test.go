@@ -212,8 +212,16 @@ func TestUnpackRefuses(t *testing.T) {
 			return es
 		}, wantErr: install.ErrUnsafeEntry, wantMsg: "setuid"},
 		{name: "duplicate entry", entries: with(entry{name: r2 + "app", typ: tar.TypeReg, mode: 0o755, body: "evil"}), wantErr: install.ErrUnsafeEntry, wantMsg: "appears twice"},
-		{name: "file at the root (overlay)", entries: with(entry{name: "etc/app.conf", typ: tar.TypeReg, mode: 0o644, body: "x=1"}), wantErr: install.ErrUnsafeEntry, wantMsg: "lies outside releases/1.1.0/ and bin/app"},
-		{name: "file in tmp", entries: with(entry{name: "tmp/app.pid", typ: tar.TypeReg, mode: 0o644, body: "1"}), wantErr: install.ErrUnsafeEntry, wantMsg: "outside"},
+		{name: "file at the root release.json does not list", entries: with(entry{name: "etc/app.conf", typ: tar.TypeReg, mode: 0o644, body: "x=1"}), wantErr: install.ErrWrongRelease, wantMsg: "holds etc/app.conf, which its release.json does not list"},
+		{name: "file in tmp", entries: with(entry{name: "tmp/app.pid", typ: tar.TypeReg, mode: 0o644, body: "1"}), wantErr: install.ErrUnsafeEntry, wantMsg: "lies in tmp/, which belongs to the running release"},
+		{name: "file in log", entries: with(entry{name: "log/app.log", typ: tar.TypeReg, mode: 0o644, body: "1"}), wantErr: install.ErrUnsafeEntry, wantMsg: "lies in log/"},
+		{name: "device at the root", entries: with(entry{name: "etc/null", typ: tar.TypeChar, mode: 0o666}), wantErr: install.ErrUnsafeEntry, wantMsg: "is a device file"},
+		{name: "root file climbing out", entries: with(entry{name: "etc/../../x", typ: tar.TypeReg, mode: 0o644, body: "x"}), wantErr: install.ErrUnsafeEntry, wantMsg: "climbs out"},
+		{name: "hard link to a root file", entries: func(t *testing.T) []entry {
+			r := v2
+			r.overlays = map[string]string{"etc/app.conf": "x=1"}
+			return append(entries(t, r), entry{name: r2 + "conf", typ: tar.TypeLink, link: "etc/app.conf"})
+		}, wantErr: install.ErrUnsafeEntry, wantMsg: "is a hard link"},
 		{name: "entry of another version", entries: with(entry{name: "releases/1.0.0/app", typ: tar.TypeReg, mode: 0o755, body: "evil"}), wantErr: install.ErrWrongRelease, wantMsg: "belongs to release 1.0.0, not 1.1.0"},
 		{name: "bin link elsewhere", entries: func(t *testing.T) []entry {
 			es := entries(t, v2)
@@ -442,5 +450,102 @@ func TestUnpackRemovesStaleStaging(t *testing.T) {
 	}
 	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("staging left by a killed unpack: want it removed, got %v", err)
+	}
+}
+
+// TestUnpackSkipsOverlays: files at the release root (rel/overlays) are
+// listed as skipped, not installed, and the release itself is.
+func TestUnpackSkipsOverlays(t *testing.T) {
+	t.Parallel()
+	root, tarball := newRoot(t)
+	r := v2
+	r.overlays = map[string]string{"etc/app.conf": "x=1\n", "bin/hook.sh": "#!/bin/sh\n"}
+	writeTarball(t, tarball, tarGz(t, entries(t, r)))
+	res, err := root.Unpack("1.1.0", install.UnpackOptions{})
+	if err != nil {
+		t.Fatalf("Unpack of a tarball with overlays: %v", err)
+	}
+	if want, got := []string{"bin/hook.sh", "etc/app.conf"}, res.Skipped; !slices.Equal(want, got) {
+		t.Errorf("Skipped: want %q, got %q", want, got)
+	}
+	for _, p := range []string{"etc", "bin/hook.sh"} {
+		if _, err := os.Lstat(filepath.Join(root.Dir(), filepath.FromSlash(p))); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s: want it not installed, got %v", p, err)
+		}
+	}
+	if err := root.Verify("1.1.0"); err != nil {
+		t.Errorf("Verify: %v", err)
+	}
+}
+
+// TestUnpackUndo: Undo leaves the root as it was before Unpack, byte for
+// byte, whether releases/1.1.0/ held the waiting tarball or did not exist,
+// and whether RELEASES existed.
+func TestUnpackUndo(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		elsewhere bool // the tarball is outside releases/1.1.0/
+		state     bool // RELEASES exists before
+	}{
+		{name: "tarball waiting in releases/VSN, no RELEASES"},
+		{name: "tarball waiting in releases/VSN, RELEASES", state: true},
+		{name: "tarball elsewhere", elsewhere: true, state: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			root, tarball := newRoot(t)
+			if tt.elsewhere {
+				must(t, os.RemoveAll(filepath.Join(root.Dir(), "releases", "1.1.0")))
+				tarball = filepath.Join(t.TempDir(), tarballName(v2))
+				writeTarball(t, tarball, tarGz(t, entries(t, v2)))
+			}
+			if tt.state {
+				must(t, os.WriteFile(root.StateFilePath(), []byte("# written by hand\n1.0.0   permanent\n"), 0o644))
+			}
+			unlock, err := root.Lock()
+			must(t, err)
+			defer unlock()
+			before := snapshot(t, root.Dir())
+			res, err := root.Unpack("1.1.0", install.UnpackOptions{Tarball: tarball})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := res.Undo(); err != nil {
+				t.Fatalf("Undo: %v", err)
+			}
+			if d := diffSnapshots(before, snapshot(t, root.Dir())); d != "" {
+				t.Errorf("after Undo the root differs from before Unpack:\n%s", d)
+			}
+			// A different build of 1.1.0 can be unpacked now.
+			rebuilt := rel{name: "app", vsn: "1.1.0", binary: "#!/bin/sh\necho fixed\n"}
+			writeTarball(t, tarball, tarGz(t, entries(t, rebuilt)))
+			if _, err := root.Unpack("1.1.0", install.UnpackOptions{Tarball: tarball}); err != nil {
+				t.Errorf("Unpack of a fixed build after Undo: %v", err)
+			}
+		})
+	}
+}
+
+// TestUnpackUndoOfAlreadyInstalled: Undo of a result that installed no file
+// restores only RELEASES.
+func TestUnpackUndoOfAlreadyInstalled(t *testing.T) {
+	t.Parallel()
+	root, _ := newRoot(t)
+	if _, err := root.Unpack("1.1.0", install.UnpackOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	must(t, os.Remove(root.StateFilePath())) // 1.1.0 installed but not listed
+	before := snapshot(t, root.Dir())
+	res, err := root.Unpack("1.1.0", install.UnpackOptions{})
+	if err != nil || !res.AlreadyInstalled {
+		t.Fatalf("Unpack of the installed build: want AlreadyInstalled, got %+v, %v", res, err)
+	}
+	if err := res.Undo(); err != nil {
+		t.Fatalf("Undo: %v", err)
+	}
+	if d := diffSnapshots(before, snapshot(t, root.Dir())); d != "" {
+		t.Errorf("after Undo the root differs from before Unpack:\n%s", d)
 	}
 }
