@@ -55,9 +55,9 @@ type extractor struct {
 	maxSize    int64
 	maxEntries int
 
-	nodes map[string]*node
-	size  int64
-	count int
+	nodes   map[string]*node
+	size    int64
+	count   int
 	files   []string // files and links unpacked, slash paths, in order
 	dirs    []string // directories created, slash paths
 	skipped []string // files and links at the release root, not unpacked

@@ -74,7 +74,6 @@ type undoInfo struct {
 	dirCreated bool
 }
 
-
 func defaultTarget(t string) string {
 	if t == "" {
 		return runtime.GOOS + "/" + runtime.GOARCH
