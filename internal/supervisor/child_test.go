@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,11 +30,29 @@ import (
 //	             says fewer than SUPERVISOR_TEST_CRASHES boots happened
 //	fail-later   serve as generation 1; later generations fail to boot
 //	ignore-term  serve, ignoring SIGTERM
+//
+// A generation started from ROOT/releases/VSN/app (an upgrade) takes its
+// mode from VSN when VSN names one: 9.9.9-loud-crash prints 30 numbered
+// lines and exits 2, 9.9.9-no-ready never sends READY=1.
+//
+// State handoff: a generation's state is what its predecessor handed over
+// (RELKIT_HANDOFF_FILE), else SUPERVISOR_TEST_STATE; it serves it at
+// /state and exports it with ">N" appended (N its generation). The state
+// "fail-export" makes the export fail.
 func childMain(mode string) int {
 	env := map[string]string{}
 	for _, kv := range os.Environ() {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
+	}
+	switch vsn := filepath.Base(filepath.Dir(os.Args[0])); vsn {
+	case "9.9.9-loud-crash":
+		for i := 1; i <= 30; i++ {
+			fmt.Fprintf(os.Stderr, "boot line %d\n", i)
+		}
+		return 2
+	case "9.9.9-no-ready":
+		mode = "no-ready"
 	}
 	// Before anything touches it: is the shared socket non-blocking?
 	nonblocking := "no socket"
@@ -67,9 +86,24 @@ func childMain(mode string) int {
 		fmt.Fprintln(os.Stderr, "inherit:", err)
 		return 1
 	}
+	state := env["SUPERVISOR_TEST_STATE"]
+	if p := env[EnvHandoffFile]; p != "" {
+		h, err := ReadHandoff(p, 1<<20)
+		if err != nil || h.Format != 7 {
+			fmt.Fprintf(os.Stderr, "import: format %v, %v\n", h, err)
+			return 1
+		}
+		state = string(h.Data)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "gen %s pid %d\n", gen, os.Getpid())
+	})
+	mux.HandleFunc("/argv0", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, os.Args[0])
+	})
+	mux.HandleFunc("/state", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, state)
 	})
 	mux.HandleFunc("/nonblocking", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, nonblocking)
@@ -83,6 +117,15 @@ func childMain(mode string) int {
 		return 1
 	}
 	ctl := &control.Server{Handler: control.HandlerFunc(func(ctx context.Context, req control.Request, s *control.Stream) control.Result {
+		if req.Op == control.OpHandoff {
+			switch state {
+			case "":
+				return control.Result{}
+			case "fail-export":
+				return control.Fail(1, "export: failed on purpose")
+			}
+			return control.Result{Handoff: &control.Handoff{Format: 7, Data: []byte(state + ">" + gen)}}
+		}
 		if req.Op != control.OpRPC || len(req.Args) == 0 {
 			return control.Fail(64, "unknown request %q", req.Op)
 		}

@@ -58,13 +58,21 @@ type Config struct {
 	// RELOADING=1, STOPPING=1 and STATUS=. Empty: no notifications.
 	Notify string
 
-	// ReadyTimeout bounds how long a generation may take to send READY=1.
-	// Default 60s.
+	// ReadyTimeout bounds how long a generation may take to send READY=1,
+	// except in an upgrade, which gives its own bound. Default 60s.
 	ReadyTimeout time.Duration
+	// ReadyTimeoutSetting names the setting an operator raises when
+	// ReadyTimeout is too short (e.g. "RELEASE_READY_TIMEOUT"), for error
+	// messages. Default: none named.
+	ReadyTimeoutSetting string
 	// StopTimeout bounds a generation's graceful stop after SIGTERM; it is
 	// killed after that. It should exceed the app's SHUTDOWN_TIMEOUT.
 	// Default 35s.
 	StopTimeout time.Duration
+
+	// HandoffTimeout bounds asking the generation being replaced for the
+	// state it hands over (see [Supervisor.Upgrade]). Default 30s.
+	HandoffTimeout time.Duration
 
 	// MaxRestarts is how many crashes within RestartWindow the heart
 	// restarts the app after; one more and it gives up. Default 5;
@@ -93,12 +101,13 @@ type Config struct {
 
 // Defaults applied by [New] to zero fields of [Config].
 const (
-	DefaultReadyTimeout  = 60 * time.Second
-	DefaultStopTimeout   = 35 * time.Second
-	DefaultMaxRestarts   = 5
-	DefaultRestartWindow = 60 * time.Second
-	DefaultBackoff       = 500 * time.Millisecond
-	DefaultMaxBackoff    = 10 * time.Second
+	DefaultReadyTimeout   = 60 * time.Second
+	DefaultStopTimeout    = 35 * time.Second
+	DefaultHandoffTimeout = 30 * time.Second
+	DefaultMaxRestarts    = 5
+	DefaultRestartWindow  = 60 * time.Second
+	DefaultBackoff        = 500 * time.Millisecond
+	DefaultMaxBackoff     = 10 * time.Second
 )
 
 func (c Config) withDefaults() Config {
@@ -116,6 +125,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.StopTimeout <= 0 {
 		c.StopTimeout = DefaultStopTimeout
+	}
+	if c.HandoffTimeout <= 0 {
+		c.HandoffTimeout = DefaultHandoffTimeout
 	}
 	if c.MaxRestarts == 0 {
 		c.MaxRestarts = DefaultMaxRestarts

@@ -216,8 +216,8 @@ func TestServeRPCAndStop(t *testing.T) {
 	if res.Status != 1 || res.Error != "task fail: failed on purpose" {
 		t.Errorf("rpc fail: want status 1 with the task's error, got %+v", res)
 	}
-	res, _, _ = h.call("upgrade", "2.0.0")
-	if res.Status != 64 || !strings.Contains(res.Error, `unknown request "upgrade"`) {
+	res, _, _ = h.call("frobnicate", "2.0.0")
+	if res.Status != 64 || !strings.Contains(res.Error, `unknown request "frobnicate"`) {
 		t.Errorf("unknown op: want status 64 naming it, got %+v", res)
 	}
 
@@ -265,7 +265,9 @@ func TestBootFailureIsReported(t *testing.T) {
 
 func TestReadyTimeout(t *testing.T) {
 	t.Parallel()
-	h := start(t, "no-ready", func(c *Config) { c.ReadyTimeout = 500 * time.Millisecond })
+	h := start(t, "no-ready", func(c *Config) {
+		c.ReadyTimeout, c.ReadyTimeoutSetting = 500*time.Millisecond, "RELEASE_READY_TIMEOUT"
+	})
 	err := h.wait()
 	for _, want := range []string{"did not report ready within 500ms", "RELEASE_READY_TIMEOUT", "it was stopped"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
