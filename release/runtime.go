@@ -104,8 +104,8 @@ func (c *daemonConfig) stopTimeout() time.Duration {
 
 func (r *runner[C]) daemonConfig() (*daemonConfig, error) {
 	c := new(daemonConfig)
-	if _, err := runtimeconfig.Load(c, r.env, runtimeconfig.Options{}); err != nil {
-		return nil, err
+	if _, err := runtimeconfig.Load(c, r.env, runtimeconfig.Options{}); err != nil || r.envErr != nil {
+		return nil, joinConfigErrors(r.envErr, err)
 	}
 	return c, nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"net"
 	"os"
 	"os/signal"
@@ -21,14 +23,26 @@ import (
 
 const superviseSummary = "run the supervisor in the foreground (daemon starts it detached)"
 
-// supervise is the supervisor process: it holds the instance lock, the log
-// file, the listening socket, the control socket and the PID file, and runs
-// the app (this binary's start) as its child, restarting it after crashes.
+// supervise is the supervisor process daemon starts detached: it logs to
+// the release's log file (see runSupervisor).
 func (r *runner[C]) supervise(ctx context.Context, args []string) error {
 	fs := r.flags(superviseCommand, "", superviseSummary)
 	if err := r.parse(fs, args); err != nil {
 		return err
 	}
+	return r.runSupervisor(ctx, false)
+}
+
+// runSupervisor is the supervisor of a running system: it holds the
+// instance lock, the listening sockets, the control socket and the PID
+// file, and runs the app (this release's start, later an upgraded
+// release's) as its child, restarting it after crashes and switching it at
+// upgrades without closing the sockets. Detached (under daemon) it writes
+// the log file, with its own stdout and stderr pointed there too; in the
+// foreground (start of an assembled release, the process systemd or Docker
+// runs) it logs to standard error, with the app's output passed through.
+// Its PID is the system's for its whole life.
+func (r *runner[C]) runSupervisor(ctx context.Context, foreground bool) error {
 	notify := r.env["NOTIFY_SOCKET"]
 	fail := func(code int, err error) error {
 		sdnotify.Send(notify, "STATUS="+err.Error())
@@ -62,13 +76,24 @@ func (r *runner[C]) supervise(ctx context.Context, args []string) error {
 	}
 	defer lock.Unlock()
 
-	logw, err := logfile.Open(p.logFile, logfile.Options{MaxSize: int64(dcfg.LogMaxSize), Keep: dcfg.LogKeep})
-	if err != nil {
-		return fail(ExitFailure, err)
+	// Where the supervisor logs, and where the app's output goes.
+	var out io.Writer = r.stderr
+	genEnv := r.procEnv
+	if !foreground {
+		logw, err := logfile.Open(p.logFile, logfile.Options{MaxSize: int64(dcfg.LogMaxSize), Keep: dcfg.LogKeep})
+		if err != nil {
+			return fail(ExitFailure, err)
+		}
+		defer logw.Close()
+		logw.OnOpen(redirectStdio)
+		out = logw
+	} else if isTerminal(r.stderr) && (base.LogFormat == "" || base.LogFormat == runtimeconfig.LogAuto) {
+		// The app writes into a pipe, where "auto" would mean JSON: keep
+		// the terminal's text format for both.
+		genEnv = maps.Clone(r.procEnv)
+		genEnv["LOG_FORMAT"] = string(runtimeconfig.LogText)
 	}
-	defer logw.Close()
-	logw.OnOpen(redirectStdio)
-	log := r.newLogger(logw, base.LogLevel.Level(), base.LogFormat).With("app", r.name, "component", "supervisor")
+	log := r.newLogger(out, base.LogLevel.Level(), base.LogFormat).With("app", r.name, "component", "supervisor")
 	if pid, err := pidfile.Read(p.pidFile); err == nil {
 		log.Warn("replacing a stale PID file; its process was not signalled", "path", p.pidFile, "pid", pid)
 		os.Remove(p.pidFile)
@@ -95,6 +120,8 @@ func (r *runner[C]) supervise(ctx context.Context, args []string) error {
 	if err != nil {
 		return fail(ExitFailure, err)
 	}
+	// Signals the supervisor acts on besides SIGTERM and SIGINT (which
+	// cancel ctx through Main): SIGHUP restarts the app.
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGHUP)
 	defer signal.Stop(sigs)
@@ -103,12 +130,12 @@ func (r *runner[C]) supervise(ctx context.Context, args []string) error {
 		Name: r.name, Version: r.version, Root: p.Root,
 		Binary:              exe,
 		Args:                []string{"start"},
-		Env:                 r.env,
+		Env:                 genEnv,
 		Dir:                 p.Root,
 		Listeners:           listeners,
 		Tmp:                 p.Tmp,
 		PIDFile:             p.pidFile,
-		Output:              logw,
+		Output:              out,
 		Logger:              log,
 		Notify:              notify,
 		ReadyTimeout:        dcfg.ReadyTimeout,
@@ -133,7 +160,7 @@ func (r *runner[C]) supervise(ctx context.Context, args []string) error {
 		defer cancel()
 		ctl.Shutdown(sctx)
 	}()
-	log.Info("supervisor started", "pid", os.Getpid(), "version", r.version, "binary", exe)
+	log.Info("supervisor started", "pid", os.Getpid(), "version", r.version, "binary", exe, "foreground", foreground)
 
 	err = sup.Run(ctx)
 	var boot *supervisor.BootError
