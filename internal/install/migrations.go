@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 
 	"github.com/relkit/relkit/internal/manifest"
@@ -24,22 +25,33 @@ var migrationFile = regexp.MustCompile(`^([0-9]+)_(.+)\.(up|down)\.sql$`)
 // safe for the database only when the database's schema version is not
 // newer than this.
 func HighestMigration(m *manifest.Manifest) (int, error) {
-	highest := NoMigrations
+	vs, err := MigrationVersions(m)
+	if err != nil || len(vs) == 0 {
+		return NoMigrations, err
+	}
+	return vs[len(vs)-1], nil
+}
+
+// MigrationVersions returns the versions of the migrations embedded in the
+// release m describes (those with an .up.sql file), in ascending order.
+func MigrationVersions(m *manifest.Manifest) ([]int, error) {
+	var out []int
 	for _, mig := range m.Migrations {
 		sm := migrationFile.FindStringSubmatch(path.Base(mig.File))
 		if sm == nil {
-			return 0, fmt.Errorf("release.json of %s %s lists migration %q, which is not named VERSION_NAME.up.sql or .down.sql: rebuild the release", m.Name, m.Version, mig.File)
+			return nil, fmt.Errorf("release.json of %s %s lists migration %q, which is not named VERSION_NAME.up.sql or .down.sql: rebuild the release", m.Name, m.Version, mig.File)
 		}
 		if sm[3] != "up" {
 			continue
 		}
 		v, err := strconv.ParseInt(sm[1], 10, 0)
 		if err != nil {
-			return 0, fmt.Errorf("release.json of %s %s lists migration %q, whose version is too large: %w", m.Name, m.Version, mig.File, err)
+			return nil, fmt.Errorf("release.json of %s %s lists migration %q, whose version is too large: %w", m.Name, m.Version, mig.File, err)
 		}
-		highest = max(highest, int(v))
+		out = append(out, int(v))
 	}
-	return highest, nil
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }
 
 // HighestMigration returns the version of the newest migration of

@@ -257,14 +257,15 @@ func TestHighestMigration(t *testing.T) {
 		name    string
 		files   []string
 		want    int
+		wantAll []int
 		wantErr string
 	}{
-		{"none", nil, install.NoMigrations, ""},
-		{"sequential", []string{"001_create_links.up.sql", "001_create_links.down.sql", "002_add_clicks.up.sql", "002_add_clicks.down.sql"}, 2, ""},
-		{"timestamps, unsorted", []string{"20240501120000_b.up.sql", "20230101000000_a.up.sql"}, 20240501120000, ""},
-		{"a down file newer than any up file does not count", []string{"003_x.up.sql", "004_y.down.sql"}, 3, ""},
-		{"not a migration", []string{"README.md"}, 0, `lists migration "README.md"`},
-		{"version too large", []string{"99999999999999999999_x.up.sql"}, 0, "too large"},
+		{"none", nil, install.NoMigrations, nil, ""},
+		{"sequential", []string{"001_create_links.up.sql", "001_create_links.down.sql", "002_add_clicks.up.sql", "002_add_clicks.down.sql"}, 2, []int{1, 2}, ""},
+		{"timestamps, unsorted", []string{"20240501120000_b.up.sql", "20230101000000_a.up.sql"}, 20240501120000, []int{20230101000000, 20240501120000}, ""},
+		{"a down file newer than any up file does not count", []string{"003_x.up.sql", "004_y.down.sql"}, 3, []int{3}, ""},
+		{"not a migration", []string{"README.md"}, 0, nil, `lists migration "README.md"`},
+		{"version too large", []string{"99999999999999999999_x.up.sql"}, 0, nil, "too large"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -282,6 +283,9 @@ func TestHighestMigration(t *testing.T) {
 			}
 			if err != nil || got != tt.want {
 				t.Errorf("HighestMigration: want %d, got %d (%v)", tt.want, got, err)
+			}
+			if all, err := install.MigrationVersions(m); err != nil || !slices.Equal(all, tt.wantAll) {
+				t.Errorf("MigrationVersions: want %v, got %v (%v)", tt.wantAll, all, err)
 			}
 		})
 	}
