@@ -47,7 +47,7 @@ type SwitchError struct {
 
 func (e *SwitchError) Error() string {
 	if e.Op == "upgrade" {
-		return fmt.Sprintf("upgrade to %s: %v; generation %d (release %s) keeps serving", e.Release.Version, e.Err, e.Serving, e.ServingVersion)
+		return fmt.Sprintf("%v; generation %d (release %s) keeps serving", e.Err, e.Serving, e.ServingVersion)
 	}
 	return fmt.Sprintf("%s: %v; generation %d keeps serving", e.Op, e.Err, e.Serving)
 }

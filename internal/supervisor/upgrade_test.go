@@ -98,7 +98,7 @@ func TestUpgradeFailureKeepsTheOldReleaseAndReportsTheNewOnesOutput(t *testing.T
 
 	res := h.upgrade("9.9.9-loud-crash", 0)
 	for _, want := range []string{
-		"upgrade to 9.9.9-loud-crash: the app did not become ready: generation 2 exited with status 2 before it was ready; generation 1 (release 1.0.0) keeps serving",
+		"the app did not become ready: generation 2 exited with status 2 before it was ready; generation 1 (release 1.0.0) keeps serving",
 		"Last lines of release 9.9.9-loud-crash's output:\n  boot line 11\n",
 		"boot line 30",
 	} {
@@ -185,7 +185,7 @@ func TestSwitchErrorMatchesNotReady(t *testing.T) {
 	if !errors.Is(err, ErrNotReady) {
 		t.Errorf("want a SwitchError to match ErrNotReady")
 	}
-	if want := "upgrade to 2: the app did not become ready: boom; generation 1 (release 1) keeps serving"; err.Error() != want {
+	if want := "the app did not become ready: boom; generation 1 (release 1) keeps serving"; err.Error() != want {
 		t.Errorf("want %q, got %q", want, err)
 	}
 }
