@@ -13,18 +13,34 @@ type schemaReader interface {
 	SchemaVersion(ctx context.Context) (int, error)
 }
 
-// schemaReader returns the reader of the app's database schema, nil when
-// this binary cannot read it: the app has no migrations, or no database
-// code is linked. Package migrate, which runs the migrations, is what
-// reads the version; until a build links it, checkSchema compares the
-// releases' migrations instead.
-func (r *runner[C]) schemaReader() schemaReader { return nil }
+// schemaReader returns the reader of the app's database schema (package
+// migrate, through the migratehook registry), nil when there is nothing to
+// read: the app has no migrations or no DATABASE_URL. It fails when the
+// configuration is invalid or no database driver is linked.
+func (r *runner[C]) schemaReader() (schemaReader, error) {
+	if r.app.Migrations == nil {
+		return nil, nil
+	}
+	_, base, log, err := r.setup()
+	if err != nil {
+		return nil, err
+	}
+	if base.DatabaseURL == "" {
+		return nil, nil
+	}
+	m, _, err := r.migrator(base, log)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
 
 // checkSchema refuses to switch from release running to release target
 // when the database's schema is newer than target's newest migration,
-// naming the rollback to run first. Without a database reader it refuses
-// when running has migrations target lacks, since they may have been
-// applied. A release without migrations on either side passes.
+// naming the rollback to run first. Without a database reader (no
+// DATABASE_URL) it refuses when running has migrations target lacks, since
+// they may have been applied. A release without migrations on either side
+// passes.
 func checkSchema(ctx context.Context, name string, root *install.Root, running, target string, db schemaReader) error {
 	targetTop, err := root.HighestMigration(target)
 	if err != nil {

@@ -116,7 +116,11 @@ func (r *runner[C]) switchRelease(ctx context.Context, req switchRequest) error 
 	}
 
 	if !req.force {
-		if err := checkSchema(ctx, r.name, root, info.Version, req.version, r.schemaReader()); err != nil {
+		db, err := r.schemaReader()
+		if err == nil {
+			err = checkSchema(ctx, r.name, root, info.Version, req.version, db)
+		}
+		if err != nil {
 			return undo(err)
 		}
 	}
