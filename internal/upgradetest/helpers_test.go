@@ -82,6 +82,9 @@ func TestMain(m *testing.M) {
 // fresh output directory, when a test first needs it.
 type build struct {
 	pkg, version, tags string
+	// src, when set, makes the source tree to build (pkg "." in it),
+	// instead of pkg in this module.
+	src func() (string, error)
 
 	once    sync.Once
 	tarball string
@@ -114,9 +117,19 @@ func (b *build) get(t testing.TB) string {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, relkitBin, append(args, b.pkg)...)
-		cmd.Dir = moduleRoot
-		cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH=1700000000")
+		dir, pkg := moduleRoot, b.pkg
+		if b.src != nil {
+			if dir, err = b.src(); err != nil {
+				b.err = err
+				return
+			}
+			pkg = "."
+		}
+		cmd := exec.CommandContext(ctx, relkitBin, append(args, pkg)...)
+		cmd.Dir = dir
+		// -mod=mod: a copied source tree's go.mod lists relkit's
+		// requirements without being tidied (all are in the module cache).
+		cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH=1700000000", "GOFLAGS=-mod=mod")
 		if o, err := cmd.CombinedOutput(); err != nil {
 			b.err = fmt.Errorf("relkit %s %s: %v\n%s", strings.Join(args, " "), b.pkg, err, o)
 			return
