@@ -265,6 +265,11 @@ func TestHighestMigration(t *testing.T) {
 		{"timestamps, unsorted", []string{"20240501120000_b.up.sql", "20230101000000_a.up.sql"}, 20240501120000, []int{20230101000000, 20240501120000}, ""},
 		{"a down file newer than any up file does not count", []string{"003_x.up.sql", "004_y.down.sql"}, 3, []int{3}, ""},
 		{"not a migration", []string{"README.md"}, 0, nil, `lists migration "README.md"`},
+		{"no name", []string{"003_.up.sql"}, 0, nil, `lists migration "003_.up.sql"`},
+		{"no version", []string{"_x.up.sql"}, 0, nil, `lists migration "_x.up.sql"`},
+		{"letters in the version", []string{"3a_x.up.sql"}, 0, nil, `lists migration "3a_x.up.sql"`},
+		{"neither up nor down", []string{"003_x.sideways.sql"}, 0, nil, `lists migration "003_x.sideways.sql"`},
+		{"underscores in the name", []string{"007_add_the_index.up.sql"}, 7, []int{7}, ""},
 		{"version too large", []string{"99999999999999999999_x.up.sql"}, 0, nil, "too large"},
 	}
 	for _, tt := range tests {
