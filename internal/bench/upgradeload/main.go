@@ -100,9 +100,10 @@ func run(args []string, out io.Writer) error {
 
 	var during, between []time.Duration
 	for _, s := range res.Samples {
+		at := res.Started.Add(s.At)
 		in := false
 		for _, w := range windows {
-			if !s.At.Before(w.from) && s.At.Before(w.to) {
+			if !at.Before(w.from) && at.Before(w.to) {
 				in = true
 				break
 			}
