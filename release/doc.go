@@ -68,7 +68,7 @@
 // RELEASE_HEART_MAX_RESTARTS crashes within RELEASE_HEART_WINDOW), and on
 // restart starts a new child on the same socket, waits until it is ready,
 // then drains the old one. SIGTERM or SIGINT stop it gracefully, SIGHUP
-// restarts the app.
+// restarts the app, SIGUSR1 and SIGUSR2 are passed on to it.
 //
 // stop, pid, restart and rpc talk to the control socket, which only the
 // release's user and root may use (its directory is private and the peer's

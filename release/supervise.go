@@ -121,9 +121,10 @@ func (r *runner[C]) runSupervisor(ctx context.Context, foreground bool) error {
 		return fail(ExitFailure, err)
 	}
 	// Signals the supervisor acts on besides SIGTERM and SIGINT (which
-	// cancel ctx through Main): SIGHUP restarts the app.
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGHUP)
+	// cancel ctx through Main): SIGHUP restarts the app, SIGUSR1 and
+	// SIGUSR2 are passed on to it.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
 	becomeSubreaper()
 	sup, err := supervisor.New(supervisor.Config{

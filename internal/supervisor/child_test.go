@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -104,6 +105,17 @@ func childMain(mode string) int {
 	})
 	mux.HandleFunc("/state", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, state)
+	})
+	var usr1 atomic.Int64
+	usr1c := make(chan os.Signal, 1)
+	signal.Notify(usr1c, syscall.SIGUSR1)
+	go func() {
+		for range usr1c {
+			usr1.Add(1)
+		}
+	}()
+	mux.HandleFunc("/usr1", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, usr1.Load())
 	})
 	mux.HandleFunc("/nonblocking", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, nonblocking)

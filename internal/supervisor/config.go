@@ -95,7 +95,9 @@ type Config struct {
 
 	// Signals delivers the signals the supervisor acts on: SIGTERM or
 	// SIGINT stop the app gracefully (the generation gets SIGTERM), a second
-	// one kills it at once; SIGHUP restarts it. Nil: none.
+	// one kills it at once; SIGHUP restarts it; SIGUSR1 and SIGUSR2 are
+	// passed on to the current generation (as tini does for a container's
+	// app). Nil: none.
 	Signals <-chan os.Signal
 }
 

@@ -324,6 +324,11 @@ func (s *Supervisor) handleSignals(ctx context.Context, done <-chan struct{}) {
 						s.cfg.Logger.Error("SIGHUP restart failed", "err", err)
 					}
 				}()
+			case syscall.SIGUSR1, syscall.SIGUSR2:
+				if g := s.current(); g != nil {
+					s.cfg.Logger.Info("passing the signal on to the app", "signal", sig.String(), "generation", g.n, "pid", g.pid)
+					s.reaper.signal(g.pid, sig.(syscall.Signal))
+				}
 			case syscall.SIGTERM, syscall.SIGINT:
 				if stopping {
 					s.cfg.Logger.Warn("second signal: killing the app now", "signal", sig.String())

@@ -390,6 +390,11 @@ func TestSignals(t *testing.T) {
 		body, err := h.get("/")
 		return err == nil && strings.HasPrefix(body, "gen 2 ")
 	}, h.out)
+	h.signals <- syscall.SIGUSR1
+	waitFor(t, 10*time.Second, "SIGUSR1 passed on to generation 2", func() bool {
+		body, err := h.get("/usr1")
+		return err == nil && body == "1\n"
+	}, h.out)
 	h.signals <- syscall.SIGTERM
 	if err := h.wait(); err != nil {
 		t.Fatalf("Run after SIGTERM: want nil, got %v", err)

@@ -472,3 +472,35 @@ func TestPID1(t *testing.T) {
 		t.Errorf("the app must receive SIGTERM and drain; log:\n%s", s.logs)
 	}
 }
+
+// TestUpgradeOfADaemon: the detached supervisor of daemon switches
+// releases the same way, and releases tells when nothing runs.
+func TestUpgradeOfADaemon(t *testing.T) {
+	t.Parallel()
+	v1, v2 := helloV1.get(t), helloV2.get(t)
+	s := install(t, "hello", v1)
+	t.Cleanup(func() { s.run("stop") })
+	if out := s.mustRun("daemon"); !strings.HasPrefix(out, "hello 1.0.0 started (pid ") {
+		t.Fatalf("daemon: got %q", out)
+	}
+	pid := s.mustRun("pid")
+	s.put("2.0.0", v2)
+	s.mustRun("upgrade", "2.0.0")
+	if got := s.body("/"); got != "Hello from hello 2.0.0\n" {
+		t.Errorf("after upgrading the daemon: want hello 2.0.0, got %q", got)
+	}
+	if got := s.mustRun("pid"); got != pid {
+		t.Errorf("pid after the upgrade: want %s, got %s", pid, got)
+	}
+	s.mustRun("stop")
+	want := "VERSION  STATE      RUNNING  BUILT\n" +
+		"1.0.0    old                 2023-11-14 22:13:20Z\n" +
+		"2.0.0    permanent           2023-11-14 22:13:20Z\n" +
+		"hello is not running.\n"
+	if got := s.mustRun("releases"); got != want {
+		t.Errorf("releases of a stopped system:\nwant %q\ngot  %q", want, got)
+	}
+	if code, _, stderr := s.run("upgrade", "1.0.0"); code != 1 || !strings.Contains(stderr, "upgrade switches a running system: start it first") {
+		t.Errorf("upgrade of a stopped system: want exit 1 saying to start it, got %d %q", code, stderr)
+	}
+}
