@@ -273,6 +273,15 @@ func (s *Supervisor) restart(req restartRequest, old *generation) (*generation, 
 		s.finish(ng)
 		return fail(ng, err)
 	}
+	select {
+	case <-abort:
+		// Ready at the moment the requester gave up (or a stop came): the
+		// requester may already have concluded that the switch failed and
+		// removed the release's files, so never complete it now.
+		s.stopGen(ng)
+		return fail(ng, fmt.Errorf("%w: generation %d became ready as the %s was called off", ErrNotReady, ng.n, what))
+	default:
+	}
 	s.mu.Lock()
 	s.rel = rel
 	s.mu.Unlock()

@@ -189,3 +189,31 @@ func TestSwitchErrorMatchesNotReady(t *testing.T) {
 		t.Errorf("want %q, got %q", want, err)
 	}
 }
+
+// TestUpgradeCalledOffByTheRequester: a client that hangs up while the new
+// release boots calls the switch off; the old release keeps serving.
+func TestUpgradeCalledOffByTheRequester(t *testing.T) {
+	t.Parallel()
+	h := start(t, "serve", nil)
+	h.waitReady()
+	h.install("9.9.9-no-ready")
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	_, err := control.Call(ctx, h.ctl, control.Request{Op: control.OpUpgrade, Args: []string{"9.9.9-no-ready"}}, control.Output{})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("upgrade with a client giving up: want its deadline exceeded, got %v", err)
+	}
+	waitFor(t, 10*time.Second, "the new generation stopped", func() bool {
+		return strings.Contains(h.out.String(), "generation 2 stopped")
+	}, h.out)
+	if body, err := h.get("/"); err != nil || !strings.HasPrefix(body, "gen 1 ") {
+		t.Errorf("after the called-off upgrade: want generation 1 serving, got %q, %v", body, err)
+	}
+	if info, _ := control.Ping(context.Background(), h.ctl); info.Version != "1.0.0" {
+		t.Errorf("ping: want 1.0.0 still, got %+v", info)
+	}
+	h.install("2.0.0")
+	if res := h.upgrade("2.0.0", 0); res.Status != 0 {
+		t.Errorf("a later upgrade: want success, got %+v", res)
+	}
+}
