@@ -48,6 +48,11 @@ func (h hooked) WriteStatus(ctx context.Context, w io.Writer) error {
 func (h hooked) Force(ctx context.Context, version int) error { return mark(h.m.Force(ctx, version)) }
 func (h hooked) Check(ctx context.Context) error              { return mark(h.m.Check(ctx)) }
 
+func (h hooked) SchemaVersion(ctx context.Context) (int, error) {
+	st, err := h.m.Status(ctx)
+	return st.Version, mark(err)
+}
+
 func result(r Result) migratehook.Result {
 	out := migratehook.Result{Version: FormatVersion(r.Version)}
 	for _, x := range r.Ran {

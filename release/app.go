@@ -59,6 +59,11 @@ type App[C any] struct {
 	// They take precedence over envDefault tags.
 	Defaults map[string]string
 
+	// Handoff carries in-memory state from the running release to the one
+	// replacing it at an upgrade, downgrade or restart. Default: nothing
+	// is handed over.
+	Handoff Handoff
+
 	// Migrations holds the SQL migrations embedded in the binary, as
 	// NNN_name.up.sql / NNN_name.down.sql files at its root. Nil: the app
 	// has no migrations.

@@ -61,6 +61,9 @@ func (r *runner[C]) serveControl(stop context.CancelCauseFunc, cfg *C, log *slog
 		Started: time.Now(), Instance: hex.EncodeToString(id[:]), Protocol: control.Version,
 		Ops: []string{control.OpPing, control.OpPID, control.OpStop, control.OpRPC},
 	}
+	if mode == control.ModeGeneration {
+		info.Ops = append(info.Ops, control.OpHandoff)
+	}
 	done := make(chan struct{})
 	srv := &control.Server{Logger: log, Handler: control.HandlerFunc(func(ctx context.Context, req control.Request, st *control.Stream) control.Result {
 		switch req.Op {
@@ -79,8 +82,14 @@ func (r *runner[C]) serveControl(stop context.CancelCauseFunc, cfg *C, log *slog
 			}
 		case control.OpRestart:
 			return control.Fail(1, "restart: %s runs in the foreground (%s start), so nothing holds its socket while it is replaced; run it with `%s daemon` to restart without downtime, or stop and start it", r.name, r.name, r.name)
+		case control.OpUpgrade:
+			return control.Fail(1, "upgrade: %s runs without a supervisor (%s start of a development build), so nothing holds its socket while the release is switched; run an assembled release (relkit build), whose start and daemon are supervised", r.name, r.name)
 		case control.OpRPC:
 			return r.runTask(ctx, req.Args, st, cfg, log)
+		case control.OpHandoff:
+			if mode == control.ModeGeneration {
+				return r.exportState(ctx, log)
+			}
 		}
 		return control.Fail(64, "unknown request %q: %s %s answers %s", req.Op, r.name, r.version, strings.Join(info.Ops, ", "))
 	})}

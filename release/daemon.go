@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/relkit/relkit/internal/control"
-	"github.com/relkit/relkit/internal/handover"
 	"github.com/relkit/relkit/internal/logfile"
 	"github.com/relkit/relkit/internal/pidfile"
 	"github.com/relkit/relkit/internal/sdnotify"
+	"github.com/relkit/relkit/server"
 )
 
 const daemonSummary = "start in the background, supervised (restarted after a crash); returns once the app is ready"
@@ -79,33 +79,27 @@ func (r *runner[C]) daemon(ctx context.Context, args []string) error {
 	}
 	env = append(env, "NOTIFY_SOCKET="+recv.Path())
 	// Sockets systemd passed to this process go on to the supervisor.
-	inherited, err := handover.Inherit(r.env, os.Getpid())
+	inherited, err := server.InheritedListeners(r.env)
 	if err != nil {
 		return err
 	}
-	files := make([]handover.File, len(inherited))
-	for i, l := range inherited {
-		files[i] = handover.File{Name: l.Name, Conn: l.Listener.(syscall.Conn)}
-	}
-	pid, err := handover.Start(exe, []string{exe, superviseCommand}, handover.Attr{
-		Dir: p.Root, Env: env, Stdout: logf, Stderr: logf, Listeners: files,
+	proc, err := server.StartProcess(exe, []string{exe, superviseCommand}, &os.ProcAttr{
+		Dir: p.Root, Env: env, Files: []*os.File{nil, logf, logf},
 		Sys: &syscall.SysProcAttr{Setsid: true},
-	})
+	}, inherited)
 	for _, l := range inherited {
 		l.Close()
 	}
 	if err != nil {
 		return fmt.Errorf("start the supervisor: %w", err)
 	}
+	pid := proc.Pid
 
 	exited := make(chan syscall.WaitStatus, 1)
 	go func() {
 		var ws syscall.WaitStatus
-		for {
-			_, err := syscall.Wait4(pid, &ws, 0, nil)
-			if err != syscall.EINTR {
-				break
-			}
+		if st, err := proc.Wait(); err == nil {
+			ws, _ = st.Sys().(syscall.WaitStatus)
 		}
 		exited <- ws
 	}()

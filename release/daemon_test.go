@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/relkit/relkit/internal/control"
 )
 
 // A daemonised release, run as real processes: the test binary re-executed
@@ -330,6 +332,14 @@ func TestStopAForegroundStart(t *testing.T) {
 	code, _, stderr := d.run("restart")
 	if code != 1 || !strings.Contains(stderr, "runs in the foreground") {
 		t.Errorf("restart of a foreground start: want exit 1 explaining why, got %d %q", code, stderr)
+	}
+	// A switch needs a supervisor, which a development build's start has
+	// not.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := control.Call(ctx, d.socket(), control.Request{Op: control.OpUpgrade, Args: []string{"2.0.0"}}, control.Output{})
+	if err != nil || res.Status != 1 || !strings.Contains(res.Error, "runs without a supervisor") {
+		t.Errorf("upgrade request to a foreground start: want status 1 saying it has no supervisor, got %+v, %v", res, err)
 	}
 	if out := d.mustRun("stop"); out != "testapp stopped\n" {
 		t.Errorf("stop: want %q, got %q", "testapp stopped\n", out)

@@ -22,6 +22,9 @@
 //	stop         stop the running system gracefully (kill after a timeout)
 //	pid          print the PID of the running system
 //	restart      replace a daemon's app without closing its socket
+//	upgrade VSN  switch the running system to release VSN without dropping a connection
+//	downgrade VSN  switch back to an installed older release (schema checked)
+//	releases     list the installed releases, their state and which one runs
 //	rpc TASK     run a task inside the running system (Task.Via)
 //	eval TASK    run a task in a fresh process, never starting the server
 //	config       print every variable the app reads, secrets redacted
@@ -65,7 +68,7 @@
 // RELEASE_HEART_MAX_RESTARTS crashes within RELEASE_HEART_WINDOW), and on
 // restart starts a new child on the same socket, waits until it is ready,
 // then drains the old one. SIGTERM or SIGINT stop it gracefully, SIGHUP
-// restarts the app.
+// restarts the app, SIGUSR1 and SIGUSR2 are passed on to it.
 //
 // stop, pid, restart and rpc talk to the control socket, which only the
 // release's user and root may use (its directory is private and the peer's
@@ -74,4 +77,41 @@
 // who answers on the socket. A release started with start serves the same
 // socket, so stop, pid and rpc work on it too, and a second instance with
 // the same RELEASE_TMP is refused with "already running (pid N)".
+//
+// start of an assembled release (ROOT/releases/VSN/NAME, as relkit build
+// makes it) runs the same supervisor in the foreground, logging to
+// standard error: the process systemd, Docker or a PID file know keeps its
+// PID across restarts and upgrades, forwards READY=1, RELOADING=1 and
+// STATUS= to systemd, reaps orphans as PID 1 in a container must, and
+// passes SIGTERM on to the app as a graceful stop. A development build
+// (go run, go build) runs the app in the start process itself.
+//
+// # Upgrades
+//
+// upgrade VSN verifies and unpacks releases/VSN/NAME-VSN*.tar.gz (or
+// -tarball PATH) next to the running release, asks the supervisor to start
+// releases/VSN/NAME as a new generation on the same sockets, and once it is
+// ready (within UPGRADE_TIMEOUT, default 60s) the old one drains and stops;
+// releases/RELEASES then marks VSN current and permanent and bin/NAME
+// points to it. It prints each step, as Exrm does:
+//
+//	Unpacked release 1.1.0
+//	Installed release 1.1.0
+//	Made release 1.1.0 permanent
+//
+// If the new release exits, times out or fails readiness, the old one keeps
+// serving, what was unpacked is removed, RELEASES is left byte for byte as
+// it was, and upgrade exits 1 with the reason and the new release's last
+// lines of output. Files at the tarball's root (rel/overlays) are not
+// installed; upgrade names them. downgrade VSN switches the same way to an
+// installed release, after checking that the database's schema is not
+// newer than that release's newest migration (it prints the rollback
+// command to run first). [App.Handoff] carries in-memory state across the
+// switch.
+//
+// Each release reads its environment file at every boot, releases/VSN/env
+// (or the file RELEASE_ENV_FILE names): KEY=VALUE lines, # comments, no
+// shell expansion. The process environment wins over the file, so to change
+// a setting at an upgrade, set it in the new release's file, not in the
+// service's environment.
 package release

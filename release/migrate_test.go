@@ -45,7 +45,10 @@ func runShop(t *testing.T, app release.App[runtimeconfig.Base], env []string, ar
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var out, errb bytes.Buffer
-	code := app.Run(ctx, args, append([]string{"LOG_FORMAT=json"}, env...), strings.NewReader(""), &out, &errb)
+	// Private runtime directories: parallel tests starting "shop" must not
+	// share a control socket.
+	env = append(append([]string{"LOG_FORMAT=json"}, runtimeDirs(t)...), env...)
+	code := app.Run(ctx, args, env, strings.NewReader(""), &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -133,8 +136,9 @@ func startUntilListening(t *testing.T, app release.App[runtimeconfig.Base], env 
 	defer cancel()
 	logs := &syncBuffer{}
 	done := make(chan int, 1)
+	env = append(append([]string{"LOG_FORMAT=json"}, runtimeDirs(t)...), env...)
 	go func() {
-		done <- app.Run(ctx, []string{"start"}, append([]string{"LOG_FORMAT=json"}, env...), strings.NewReader(""), &bytes.Buffer{}, logs)
+		done <- app.Run(ctx, []string{"start"}, env, strings.NewReader(""), &bytes.Buffer{}, logs)
 	}()
 	waitLog(t, logs, "HTTP server listening")
 	cancel()

@@ -70,6 +70,10 @@ func TestRestartUnderLoad(t *testing.T) {
 	if n := failed.Load(); n != 0 {
 		t.Errorf("failed requests: want 0, got %d: %q", n, errs[:min(len(errs), 5)])
 	}
+	// The supervisor writes its log in batches (at most 100ms apart).
+	waitUntil(t, fmt.Sprintf("%d restarts in the log", restarts), func() bool {
+		return strings.Count(d.logText(), `"msg":"restart: done"`) >= restarts
+	})
 	if n := strings.Count(d.logText(), `"msg":"restart: done"`); n != restarts {
 		t.Errorf("restarts in the log: want %d, got %d", restarts, n)
 	}

@@ -22,7 +22,8 @@ import (
 // Run never reads the process environment or exits the process; [Main]
 // does that.
 func (a App[C]) Run(ctx context.Context, args, env []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	r := &runner[C]{app: a, env: envMap(env), stdin: stdin, stdout: stdout, stderr: stderr}
+	r := &runner[C]{app: a, procEnv: envMap(env), stdin: stdin, stdout: stdout, stderr: stderr}
+	r.env, r.envFile, r.envErr = loadEnvFile(r.procEnv)
 	r.name = a.Name
 	if r.name == "" {
 		r.name = "app"
@@ -40,7 +41,14 @@ type runner[C any] struct {
 	app     App[C]
 	name    string
 	version string
+	// procEnv is the process environment; env is procEnv over the
+	// release's environment file (envFile, "" when none), which envErr
+	// reports problems of. Processes the release starts get procEnv, so
+	// that each reads its own release's file.
+	procEnv map[string]string
 	env     map[string]string
+	envFile string
+	envErr  error
 	stdin   io.Reader
 	stdout  io.Writer
 	stderr  io.Writer
@@ -65,6 +73,9 @@ func (r *runner[C]) commands() []command[C] {
 		{name: "stop", summary: stopSummary, run: (*runner[C]).stopCmd},
 		{name: "pid", summary: pidSummary, run: (*runner[C]).pidCmd},
 		{name: "restart", summary: restartSummary, run: (*runner[C]).restartCmd},
+		{name: "upgrade", summary: upgradeSummary, run: (*runner[C]).upgrade},
+		{name: "downgrade", summary: downgradeSummary, run: (*runner[C]).downgrade},
+		{name: "releases", summary: releasesSummary, run: (*runner[C]).releasesCmd},
 		{name: "rpc", summary: rpcSummary, run: (*runner[C]).rpc},
 		{name: "eval", summary: evalSummary, run: (*runner[C]).eval},
 		{name: "migrate", summary: migrateSummary, run: (*runner[C]).migrate, hidden: r.app.Migrations == nil},
@@ -171,12 +182,12 @@ func (r *runner[C]) loadConfig() (*C, *runtimeconfig.Base, []runtimeconfig.Var, 
 	vars, err := runtimeconfig.Load(cfg, r.env, opts)
 	_, migrateVars, migrateErr := r.loadMigrateConfig()
 	if b, ok := any(cfg).(interface{ BaseConfig() *runtimeconfig.Base }); ok {
-		return cfg, b.BaseConfig(), append(vars, migrateVars...), joinConfigErrors(err, migrateErr)
+		return cfg, b.BaseConfig(), append(vars, migrateVars...), joinConfigErrors(r.envErr, err, migrateErr)
 	}
 	// The configuration does not embed Base: read Base on its own.
 	base := new(runtimeconfig.Base)
 	baseVars, baseErr := runtimeconfig.Load(base, r.env, opts)
-	return cfg, base, append(append(baseVars, vars...), migrateVars...), joinConfigErrors(baseErr, err, migrateErr)
+	return cfg, base, append(append(baseVars, vars...), migrateVars...), joinConfigErrors(r.envErr, baseErr, err, migrateErr)
 }
 
 // joinConfigErrors merges configuration errors into one, so that every

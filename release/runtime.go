@@ -66,6 +66,7 @@ type daemonConfig struct {
 	StopTimeout      time.Duration `env:"RELEASE_STOP_TIMEOUT" desc:"how long stop waits before killing; default SHUTDOWN_TIMEOUT plus 5s"`
 	HeartMaxRestarts int           `env:"RELEASE_HEART_MAX_RESTARTS" envDefault:"5" desc:"crashes within RELEASE_HEART_WINDOW the daemon restarts the app after; 0 turns restarts off"`
 	HeartWindow      time.Duration `env:"RELEASE_HEART_WINDOW" envDefault:"60s" desc:"window in which RELEASE_HEART_MAX_RESTARTS counts crashes"`
+	UpgradeTimeout   time.Duration `env:"UPGRADE_TIMEOUT" envDefault:"60s" desc:"how long the new release may take to become ready at upgrade and downgrade; the old one serves meanwhile, and keeps serving if it times out"`
 	ShutdownTimeout  time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s"`
 }
 
@@ -84,6 +85,7 @@ func (c *daemonConfig) Validate() error {
 		set  bool
 	}{
 		{"RELEASE_READY_TIMEOUT", c.ReadyTimeout, true},
+		{"UPGRADE_TIMEOUT", c.UpgradeTimeout, true},
 		{"RELEASE_HEART_WINDOW", c.HeartWindow, true},
 		{"RELEASE_STOP_TIMEOUT", c.StopTimeout, c.StopTimeout != 0},
 	} {
@@ -104,8 +106,8 @@ func (c *daemonConfig) stopTimeout() time.Duration {
 
 func (r *runner[C]) daemonConfig() (*daemonConfig, error) {
 	c := new(daemonConfig)
-	if _, err := runtimeconfig.Load(c, r.env, runtimeconfig.Options{}); err != nil {
-		return nil, err
+	if _, err := runtimeconfig.Load(c, r.env, runtimeconfig.Options{}); err != nil || r.envErr != nil {
+		return nil, joinConfigErrors(r.envErr, err)
 	}
 	return c, nil
 }

@@ -7,14 +7,20 @@ import (
 	"log/slog"
 	"slices"
 
+	"github.com/relkit/relkit/internal/supervisor"
 	"github.com/relkit/relkit/runtimeconfig"
 	"github.com/relkit/relkit/server"
 )
 
 const startSummary = "run the release in the foreground; the HTTP server runs when enabled (SERVER)"
 
-// start boots the application and blocks until ctx is cancelled (SIGINT or
-// SIGTERM through Main), then shuts down within SHUTDOWN_TIMEOUT.
+// start runs the release in the foreground until ctx is cancelled (SIGINT
+// or SIGTERM through Main). An assembled release runs under its
+// supervisor, in this process, so that the PID systemd, Docker or a PID
+// file know stays the same across restarts and upgrades; the supervisor
+// runs the app as its child (start again, told so by
+// RELKIT_CONTROL_SOCKET). A development build (go run, go build) runs the
+// app in this process.
 func (r *runner[C]) start(ctx context.Context, args []string) error {
 	fs := r.flags("start", "", startSummary)
 	if err := r.parse(fs, args); err != nil {
@@ -23,6 +29,17 @@ func (r *runner[C]) start(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return &UsageError{Problem: fmt.Sprintf("start takes no arguments, got %q", fs.Arg(0)), Try: r.name + " start"}
 	}
+	if r.env[supervisor.EnvControlSocket] == "" {
+		if p, err := r.paths(); err == nil && p.Assembled {
+			return r.runSupervisor(ctx, true)
+		}
+	}
+	return r.serveApp(ctx)
+}
+
+// serveApp boots the application and blocks until ctx is cancelled, then
+// shuts down within SHUTDOWN_TIMEOUT.
+func (r *runner[C]) serveApp(ctx context.Context) error {
 	cfg, base, log, err := r.setup()
 	if err != nil {
 		return err
@@ -49,6 +66,9 @@ func (r *runner[C]) start(ctx context.Context, args []string) error {
 		} else {
 			log.Info(fmt.Sprintf("HTTP server is off (%s); SERVER=true turns it on", serverSource(base.Server != nil, r.app.Server)))
 		}
+		if err := r.importState(ctx, log); err != nil {
+			return err
+		}
 		log.Info("running; send SIGTERM or SIGINT to stop")
 		r.notifyReady()
 		<-ctx.Done()
@@ -59,6 +79,9 @@ func (r *runner[C]) start(ctx context.Context, args []string) error {
 	h, err := r.app.Handler(ctx, cfg, log)
 	if err != nil {
 		return fmt.Errorf("build the HTTP handler: %w", err)
+	}
+	if err := r.importState(ctx, log); err != nil {
+		return err
 	}
 	srv := server.New(h, r.serverOptions(cfg, base, log))
 	errc := make(chan error, 1)

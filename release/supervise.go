@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"net"
 	"os"
 	"os/signal"
@@ -11,24 +13,36 @@ import (
 	"time"
 
 	"github.com/relkit/relkit/internal/control"
-	"github.com/relkit/relkit/internal/handover"
 	"github.com/relkit/relkit/internal/logfile"
 	"github.com/relkit/relkit/internal/pidfile"
 	"github.com/relkit/relkit/internal/sdnotify"
 	"github.com/relkit/relkit/internal/supervisor"
 	"github.com/relkit/relkit/runtimeconfig"
+	"github.com/relkit/relkit/server"
 )
 
 const superviseSummary = "run the supervisor in the foreground (daemon starts it detached)"
 
-// supervise is the supervisor process: it holds the instance lock, the log
-// file, the listening socket, the control socket and the PID file, and runs
-// the app (this binary's start) as its child, restarting it after crashes.
+// supervise is the supervisor process daemon starts detached: it logs to
+// the release's log file (see runSupervisor).
 func (r *runner[C]) supervise(ctx context.Context, args []string) error {
 	fs := r.flags(superviseCommand, "", superviseSummary)
 	if err := r.parse(fs, args); err != nil {
 		return err
 	}
+	return r.runSupervisor(ctx, false)
+}
+
+// runSupervisor is the supervisor of a running system: it holds the
+// instance lock, the listening sockets, the control socket and the PID
+// file, and runs the app (this release's start, later an upgraded
+// release's) as its child, restarting it after crashes and switching it at
+// upgrades without closing the sockets. Detached (under daemon) it writes
+// the log file, with its own stdout and stderr pointed there too; in the
+// foreground (start of an assembled release, the process systemd or Docker
+// runs) it logs to standard error, with the app's output passed through.
+// Its PID is the system's for its whole life.
+func (r *runner[C]) runSupervisor(ctx context.Context, foreground bool) error {
 	notify := r.env["NOTIFY_SOCKET"]
 	fail := func(code int, err error) error {
 		sdnotify.Send(notify, "STATUS="+err.Error())
@@ -62,19 +76,30 @@ func (r *runner[C]) supervise(ctx context.Context, args []string) error {
 	}
 	defer lock.Unlock()
 
-	logw, err := logfile.Open(p.logFile, logfile.Options{MaxSize: int64(dcfg.LogMaxSize), Keep: dcfg.LogKeep})
-	if err != nil {
-		return fail(ExitFailure, err)
+	// Where the supervisor logs, and where the app's output goes.
+	var out io.Writer = r.stderr
+	genEnv := r.procEnv
+	if !foreground {
+		logw, err := logfile.Open(p.logFile, logfile.Options{MaxSize: int64(dcfg.LogMaxSize), Keep: dcfg.LogKeep})
+		if err != nil {
+			return fail(ExitFailure, err)
+		}
+		defer logw.Close()
+		logw.OnOpen(redirectStdio)
+		out = logw
+	} else if isTerminal(r.stderr) && (base.LogFormat == "" || base.LogFormat == runtimeconfig.LogAuto) {
+		// The app writes into a pipe, where "auto" would mean JSON: keep
+		// the terminal's text format for both.
+		genEnv = maps.Clone(r.procEnv)
+		genEnv["LOG_FORMAT"] = string(runtimeconfig.LogText)
 	}
-	defer logw.Close()
-	logw.OnOpen(redirectStdio)
-	log := r.newLogger(logw, base.LogLevel.Level(), base.LogFormat).With("app", r.name, "component", "supervisor")
+	log := r.newLogger(out, base.LogLevel.Level(), base.LogFormat).With("app", r.name, "component", "supervisor")
 	if pid, err := pidfile.Read(p.pidFile); err == nil {
 		log.Warn("replacing a stale PID file; its process was not signalled", "path", p.pidFile, "pid", pid)
 		os.Remove(p.pidFile)
 	}
 
-	listeners, err := handover.Inherit(r.env, os.Getpid())
+	listeners, err := server.InheritedListeners(r.env)
 	if err != nil {
 		return fail(ExitFailure, err)
 	}
@@ -84,7 +109,7 @@ func (r *runner[C]) supervise(ctx context.Context, args []string) error {
 			log.Error("cannot listen", "port", base.Port, "err", err)
 			return fail(ExitFailure, fmt.Errorf("listen on :%d: %w (is another process using the port? set PORT to another one)", base.Port, err))
 		}
-		listeners = append(listeners, handover.Listener{Name: "http", Listener: ln})
+		listeners = append(listeners, server.NamedListener{Name: server.HTTPListenerName, Listener: ln})
 	}
 	for _, l := range listeners {
 		defer l.Close()
@@ -95,28 +120,32 @@ func (r *runner[C]) supervise(ctx context.Context, args []string) error {
 	if err != nil {
 		return fail(ExitFailure, err)
 	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGHUP)
+	// Signals the supervisor acts on besides SIGTERM and SIGINT (which
+	// cancel ctx through Main): SIGHUP restarts the app, SIGUSR1 and
+	// SIGUSR2 are passed on to it.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
 	becomeSubreaper()
 	sup, err := supervisor.New(supervisor.Config{
 		Name: r.name, Version: r.version, Root: p.Root,
-		Binary:        exe,
-		Args:          []string{"start"},
-		Env:           r.env,
-		Dir:           p.Root,
-		Listeners:     listeners,
-		Tmp:           p.Tmp,
-		PIDFile:       p.pidFile,
-		Output:        logw,
-		Logger:        log,
-		Notify:        notify,
-		ReadyTimeout:  dcfg.ReadyTimeout,
-		StopTimeout:   dcfg.stopTimeout(),
-		MaxRestarts:   maxRestarts(dcfg.HeartMaxRestarts),
-		RestartWindow: dcfg.HeartWindow,
-		ReapOrphans:   true,
-		Signals:       sigs,
+		Binary:              exe,
+		Args:                []string{"start"},
+		Env:                 genEnv,
+		Dir:                 p.Root,
+		Listeners:           listeners,
+		Tmp:                 p.Tmp,
+		PIDFile:             p.pidFile,
+		Output:              out,
+		Logger:              log,
+		Notify:              notify,
+		ReadyTimeout:        dcfg.ReadyTimeout,
+		ReadyTimeoutSetting: "RELEASE_READY_TIMEOUT",
+		StopTimeout:         dcfg.stopTimeout(),
+		MaxRestarts:         maxRestarts(dcfg.HeartMaxRestarts),
+		RestartWindow:       dcfg.HeartWindow,
+		ReapOrphans:         true,
+		Signals:             sigs,
 	})
 	if err != nil {
 		return fail(ExitFailure, err)
@@ -132,7 +161,7 @@ func (r *runner[C]) supervise(ctx context.Context, args []string) error {
 		defer cancel()
 		ctl.Shutdown(sctx)
 	}()
-	log.Info("supervisor started", "pid", os.Getpid(), "version", r.version, "binary", exe)
+	log.Info("supervisor started", "pid", os.Getpid(), "version", r.version, "binary", exe, "foreground", foreground)
 
 	err = sup.Run(ctx)
 	var boot *supervisor.BootError

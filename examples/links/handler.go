@@ -27,7 +27,8 @@ var static embed.FS
 // with the readiness check and the rpc task.
 type service struct {
 	store *store
-	// Counters since boot, read by `links rpc stats`.
+	// Counters since the system started, read by `links rpc stats` and
+	// handed over to the next release (handoff.go).
 	created, redirects atomic.Int64
 }
 

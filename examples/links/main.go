@@ -6,6 +6,9 @@
 //	go run ./examples/links migrate status
 //	go run ./examples/links rpc stats         # counters of the running system
 //
+// Its counters survive upgrades, downgrades and restarts of an assembled
+// release (release.App.Handoff): bin/links upgrade 0.2.0 hands them over.
+//
 // It runs on SQLite with no setup and on PostgreSQL or MySQL/MariaDB when
 // DATABASE_URL says so:
 //
@@ -48,11 +51,12 @@ func app() release.App[Config] {
 		Handler:    svc.handler,
 		Checks:     []release.Check[Config]{{Name: "db", Timeout: 2 * time.Second, Run: svc.ready}},
 		Migrations: migrations,
+		Handoff:    svc.handoff(),
 		// No setup: a SQLite file next to where it runs, migrated at start.
 		Defaults: map[string]string{"DATABASE_URL": "sqlite://links.db", "MIGRATE_ON_START": "true"},
 		Tasks: release.Tasks[Config]{
 			"import": {Summary: "import links from FILE (- for stdin): one URL, or CODE URL, per line", Usage: "FILE", Run: importLinks},
-			"stats":  {Summary: "print the running system's counters since boot", Via: release.ViaRPC, Run: svc.stats},
+			"stats":  {Summary: "print the running system's counters since it started (carried across upgrades)", Via: release.ViaRPC, Run: svc.stats},
 		},
 	}
 }

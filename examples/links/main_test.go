@@ -291,3 +291,31 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
+
+// TestHandoffCarriesTheCounters: what one release exports, the next one
+// adds to its own counters; a format it does not know is ignored.
+func TestHandoffCarriesTheCounters(t *testing.T) {
+	t.Parallel()
+	old := &service{}
+	old.created.Store(3)
+	old.redirects.Store(40)
+	data, err := old.handoff().Export(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := &service{}
+	next.redirects.Store(1) // a request served before the import
+	h := next.handoff()
+	if err := h.Import(context.Background(), h.Format, data); err != nil {
+		t.Fatal(err)
+	}
+	if c, r := next.created.Load(), next.redirects.Load(); c != 3 || r != 41 {
+		t.Errorf("after the import: want created 3, redirects 41, got %d, %d", c, r)
+	}
+	if err := h.Import(context.Background(), 2, []byte("something newer")); err != nil || next.created.Load() != 3 {
+		t.Errorf("unknown format: want it ignored, got %v (created %d)", err, next.created.Load())
+	}
+	if err := h.Import(context.Background(), 1, []byte("{")); err == nil {
+		t.Errorf("damaged state: want an error")
+	}
+}

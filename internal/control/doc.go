@@ -1,8 +1,8 @@
 // Package control is the control channel of a running release: a Unix
-// socket in RELEASE_TMP through which `stop`, `pid`, `restart` and `rpc`
-// (and later `upgrade`) talk to the running system. It plays the part of the
-// Erlang distribution cookie in a mix release: only the release's own user
-// (or root) gets in.
+// socket in RELEASE_TMP through which `stop`, `pid`, `restart`, `rpc`,
+// `upgrade`, `downgrade` and `releases` talk to the running system. It
+// plays the part of the Erlang distribution cookie in a mix release: only
+// the release's own user (or root) gets in.
 //
 // # Security
 //
@@ -41,7 +41,12 @@
 // answers once it has stopped (or the connection just closes as the
 // process exits); "restart" (supervised systems) starts a new generation,
 // waits until it is ready, stops the old one and answers the new pid;
-// "rpc" runs a task inside the system, streaming its output.
+// "rpc" runs a task inside the system, streaming its output; "upgrade"
+// (supervised systems) switches to the installed release named by its
+// argument, "timeout_ms" bounding how long the new release may take to
+// become ready, and answers its pid and version; "handoff" (asked of an app
+// process by its supervisor) answers the state the app hands to the
+// release replacing it, as "handoff": {"format": N, "data": BASE64}.
 //
 // Compatibility: fields are only ever added, and both sides ignore fields
 // they do not know, so an older client and a newer server (or the reverse,

@@ -18,6 +18,13 @@ const (
 	OpStop    Op = "stop"
 	OpRestart Op = "restart"
 	OpRPC     Op = "rpc"
+	// OpUpgrade asks a supervisor to switch to the installed release named
+	// by Args[0] (its binary ROOT/releases/VSN/NAME), waiting at most
+	// TimeoutMS for it to become ready; upgrade and downgrade send it.
+	OpUpgrade Op = "upgrade"
+	// OpHandoff asks an app process (a generation) for the state it hands
+	// to the release replacing it; its supervisor sends it.
+	OpHandoff Op = "handoff"
 )
 
 // Request is what a client asks.
@@ -26,8 +33,13 @@ type Request struct {
 	V int `json:"v"`
 	// Op is the request, e.g. [OpPing].
 	Op Op `json:"op"`
-	// Args are the request's arguments (for rpc: the task and its args).
+	// Args are the request's arguments (for rpc: the task and its args;
+	// for upgrade: the version).
 	Args []string `json:"args,omitempty"`
+	// TimeoutMS bounds the work a request starts, in milliseconds (for
+	// upgrade: how long the new release may take to become ready). 0: the
+	// server's default.
+	TimeoutMS int64 `json:"timeout_ms,omitempty"`
 }
 
 // Message is one line of a server's answer: output, a progress event, or the
@@ -53,8 +65,22 @@ type Result struct {
 	Error string `json:"error,omitempty"`
 	// Info answers ping.
 	Info *Info `json:"info,omitempty"`
-	// PID answers pid and restart.
+	// PID answers pid, restart and upgrade (the new app process).
 	PID int `json:"pid,omitempty"`
+	// Version answers upgrade: the release now running.
+	Version string `json:"version,omitempty"`
+	// Handoff answers handoff: the state the app exports, nil when it
+	// has none to hand over.
+	Handoff *Handoff `json:"handoff,omitempty"`
+}
+
+// Handoff is state an app process hands to the release replacing it.
+type Handoff struct {
+	// Format is the app's version of the data's format; the importing
+	// release checks it.
+	Format int `json:"format"`
+	// Data is the state (base64 in JSON).
+	Data []byte `json:"data"`
 }
 
 // Err returns nil for a successful result and a [*StatusError] otherwise.

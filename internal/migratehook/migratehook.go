@@ -48,6 +48,9 @@ type Migrator interface {
 	WriteStatus(ctx context.Context, w io.Writer) error
 	Force(ctx context.Context, version int) error
 	Check(ctx context.Context) error
+	// SchemaVersion returns the database's version: its newest applied
+	// migration, -1 before any.
+	SchemaVersion(ctx context.Context) (int, error)
 }
 
 // Impl is package migrate's entry points.

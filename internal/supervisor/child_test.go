@@ -2,20 +2,23 @@ package supervisor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/relkit/relkit/internal/control"
-	"github.com/relkit/relkit/internal/handover"
 	"github.com/relkit/relkit/internal/sdnotify"
+	"github.com/relkit/relkit/server"
 )
 
 // Modes of the test app (the test binary re-executed with
@@ -28,16 +31,34 @@ import (
 //	             says fewer than SUPERVISOR_TEST_CRASHES boots happened
 //	fail-later   serve as generation 1; later generations fail to boot
 //	ignore-term  serve, ignoring SIGTERM
+//
+// A generation started from ROOT/releases/VSN/app (an upgrade) takes its
+// mode from VSN when VSN names one: 9.9.9-loud-crash prints 30 numbered
+// lines and exits 2, 9.9.9-no-ready never sends READY=1.
+//
+// State handoff: a generation's state is what its predecessor handed over
+// (RELKIT_HANDOFF_FILE), else SUPERVISOR_TEST_STATE; it serves it at
+// /state and exports it with ">N" appended (N its generation). The state
+// "fail-export" makes the export fail.
 func childMain(mode string) int {
 	env := map[string]string{}
 	for _, kv := range os.Environ() {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
 	}
+	switch vsn := filepath.Base(filepath.Dir(os.Args[0])); vsn {
+	case "9.9.9-loud-crash":
+		for i := 1; i <= 30; i++ {
+			fmt.Fprintf(os.Stderr, "boot line %d\n", i)
+		}
+		return 2
+	case "9.9.9-no-ready":
+		mode = "no-ready"
+	}
 	// Before anything touches it: is the shared socket non-blocking?
 	nonblocking := "no socket"
-	if env[handover.EnvFDs] != "" {
-		nb, err := handover.NonblockingFD(handover.FirstFD)
+	if env[server.EnvRelkitListenFDs] != "" {
+		nb, err := nonblockingFD(3)
 		nonblocking = fmt.Sprint(nb, err)
 	}
 	gen := env[EnvGeneration]
@@ -61,20 +82,46 @@ func childMain(mode string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
 
-	ls, err := handover.Inherit(env, os.Getpid())
+	ls, err := server.InheritedListeners(env)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "inherit:", err)
 		return 1
+	}
+	state := env["SUPERVISOR_TEST_STATE"]
+	if p := env[EnvHandoffFile]; p != "" {
+		h, err := ReadHandoff(p, 1<<20)
+		if err != nil || h.Format != 7 {
+			fmt.Fprintf(os.Stderr, "import: format %v, %v\n", h, err)
+			return 1
+		}
+		state = string(h.Data)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "gen %s pid %d\n", gen, os.Getpid())
 	})
+	mux.HandleFunc("/argv0", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, os.Args[0])
+	})
+	mux.HandleFunc("/state", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, state)
+	})
+	var usr1 atomic.Int64
+	usr1c := make(chan os.Signal, 1)
+	signal.Notify(usr1c, syscall.SIGUSR1)
+	go func() {
+		for range usr1c {
+			usr1.Add(1)
+		}
+	}()
+	mux.HandleFunc("/usr1", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, usr1.Load())
+	})
 	mux.HandleFunc("/nonblocking", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, nonblocking)
 	})
 	errc := make(chan error, 1)
-	go func() { errc <- drainServe(ctx, handover.Find(ls, "http"), mux) }()
+	go func() { errc <- drainServe(ctx, findListener(ls, "http"), mux) }()
 
 	ln, err := control.Listen(env[EnvControlSocket])
 	if err != nil {
@@ -82,6 +129,15 @@ func childMain(mode string) int {
 		return 1
 	}
 	ctl := &control.Server{Handler: control.HandlerFunc(func(ctx context.Context, req control.Request, s *control.Stream) control.Result {
+		if req.Op == control.OpHandoff {
+			switch state {
+			case "":
+				return control.Result{}
+			case "fail-export":
+				return control.Fail(1, "export: failed on purpose")
+			}
+			return control.Result{Handoff: &control.Handoff{Format: 7, Data: []byte(state + ">" + gen)}}
+		}
 		if req.Op != control.OpRPC || len(req.Args) == 0 {
 			return control.Fail(64, "unknown request %q", req.Op)
 		}
@@ -161,4 +217,39 @@ func drainServe(ctx context.Context, ln net.Listener, h http.Handler) error {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+}
+
+// findListener returns the listener called name, or nil.
+func findListener(ls []server.NamedListener, name string) net.Listener {
+	for _, l := range ls {
+		if l.Name == name {
+			return l.Listener
+		}
+	}
+	return nil
+}
+
+// nonblocking reports whether c's descriptor is in non-blocking mode.
+func nonblocking(c syscall.Conn) (bool, error) {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return false, err
+	}
+	var nb bool
+	var ferr error
+	if err := raw.Control(func(fd uintptr) { nb, ferr = nonblockingFD(int(fd)) }); err != nil {
+		return false, err
+	}
+	return nb, ferr
+}
+
+// nonblockingFD reports whether descriptor fd is in non-blocking mode,
+// working on the raw number: an *os.File around it would close it when
+// collected.
+func nonblockingFD(fd int) (bool, error) {
+	flags, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFL, 0)
+	if errno != 0 {
+		return false, errors.New("fcntl F_GETFL: " + errno.Error())
+	}
+	return flags&syscall.O_NONBLOCK != 0, nil
 }

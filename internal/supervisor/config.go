@@ -6,7 +6,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/relkit/relkit/internal/handover"
+	"github.com/relkit/relkit/server"
 )
 
 // Config configures a [Supervisor]. Binary, Name and Tmp are required; every
@@ -39,7 +39,7 @@ type Config struct {
 	// Listeners are handed to every generation as descriptors 3, 4, … in
 	// order. The supervisor keeps them open across generations and never
 	// accepts on them.
-	Listeners []handover.Listener
+	Listeners []server.NamedListener
 
 	// Tmp is the private directory (RELEASE_TMP) for each generation's
 	// notification and control sockets. Required.
@@ -58,13 +58,21 @@ type Config struct {
 	// RELOADING=1, STOPPING=1 and STATUS=. Empty: no notifications.
 	Notify string
 
-	// ReadyTimeout bounds how long a generation may take to send READY=1.
-	// Default 60s.
+	// ReadyTimeout bounds how long a generation may take to send READY=1,
+	// except in an upgrade, which gives its own bound. Default 60s.
 	ReadyTimeout time.Duration
+	// ReadyTimeoutSetting names the setting an operator raises when
+	// ReadyTimeout is too short (e.g. "RELEASE_READY_TIMEOUT"), for error
+	// messages. Default: none named.
+	ReadyTimeoutSetting string
 	// StopTimeout bounds a generation's graceful stop after SIGTERM; it is
 	// killed after that. It should exceed the app's SHUTDOWN_TIMEOUT.
 	// Default 35s.
 	StopTimeout time.Duration
+
+	// HandoffTimeout bounds asking the generation being replaced for the
+	// state it hands over (see [Supervisor.Upgrade]). Default 30s.
+	HandoffTimeout time.Duration
 
 	// MaxRestarts is how many crashes within RestartWindow the heart
 	// restarts the app after; one more and it gives up. Default 5;
@@ -87,18 +95,21 @@ type Config struct {
 
 	// Signals delivers the signals the supervisor acts on: SIGTERM or
 	// SIGINT stop the app gracefully (the generation gets SIGTERM), a second
-	// one kills it at once; SIGHUP restarts it. Nil: none.
+	// one kills it at once; SIGHUP restarts it; SIGUSR1 and SIGUSR2 are
+	// passed on to the current generation (as tini does for a container's
+	// app). Nil: none.
 	Signals <-chan os.Signal
 }
 
 // Defaults applied by [New] to zero fields of [Config].
 const (
-	DefaultReadyTimeout  = 60 * time.Second
-	DefaultStopTimeout   = 35 * time.Second
-	DefaultMaxRestarts   = 5
-	DefaultRestartWindow = 60 * time.Second
-	DefaultBackoff       = 500 * time.Millisecond
-	DefaultMaxBackoff    = 10 * time.Second
+	DefaultReadyTimeout   = 60 * time.Second
+	DefaultStopTimeout    = 35 * time.Second
+	DefaultHandoffTimeout = 30 * time.Second
+	DefaultMaxRestarts    = 5
+	DefaultRestartWindow  = 60 * time.Second
+	DefaultBackoff        = 500 * time.Millisecond
+	DefaultMaxBackoff     = 10 * time.Second
 )
 
 func (c Config) withDefaults() Config {
@@ -116,6 +127,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.StopTimeout <= 0 {
 		c.StopTimeout = DefaultStopTimeout
+	}
+	if c.HandoffTimeout <= 0 {
+		c.HandoffTimeout = DefaultHandoffTimeout
 	}
 	if c.MaxRestarts == 0 {
 		c.MaxRestarts = DefaultMaxRestarts

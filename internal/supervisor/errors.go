@@ -25,3 +25,31 @@ type BootError struct {
 func (e *BootError) Error() string { return fmt.Sprintf("boot failed: %v", e.Err) }
 
 func (e *BootError) Unwrap() error { return e.Err }
+
+// SwitchError is returned by [Supervisor.Restart] and [Supervisor.Upgrade]
+// when the new generation did not take over: the old one keeps serving.
+type SwitchError struct {
+	// Op is "restart" or "upgrade".
+	Op string
+	// Release is what the new generation ran.
+	Release Release
+	// Serving and ServingVersion are the generation that keeps serving
+	// and its release version.
+	Serving        int
+	ServingVersion string
+	// Output holds the new generation's last lines of output (at most
+	// 20), nil when it never started.
+	Output []string
+	// Err says what went wrong; it wraps [ErrNotReady] when the new
+	// generation exited, timed out or was stopped before it was ready.
+	Err error
+}
+
+func (e *SwitchError) Error() string {
+	if e.Op == "upgrade" {
+		return fmt.Sprintf("%v; generation %d (release %s) keeps serving", e.Err, e.Serving, e.ServingVersion)
+	}
+	return fmt.Sprintf("%s: %v; generation %d keeps serving", e.Op, e.Err, e.Serving)
+}
+
+func (e *SwitchError) Unwrap() error { return e.Err }

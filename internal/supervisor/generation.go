@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/relkit/relkit/internal/control"
-	"github.com/relkit/relkit/internal/handover"
 	"github.com/relkit/relkit/internal/sdnotify"
+	"github.com/relkit/relkit/server"
 )
 
 // Variables a supervisor sets for each generation, besides NOTIFY_SOCKET
@@ -28,14 +28,25 @@ const (
 	EnvControlSocket = "RELKIT_CONTROL_SOCKET"
 	// EnvGeneration is the generation's number, 1 for the first.
 	EnvGeneration = "RELKIT_GENERATION"
+	// EnvHandoffFile names the file holding the state the previous
+	// generation handed over (see [Supervisor.Upgrade]); unset when there
+	// is none. The file is removed once the generation is ready or
+	// failed.
+	EnvHandoffFile = "RELKIT_HANDOFF_FILE"
 )
+
+// tailLines is how many lines of a generation's output a failed switch
+// reports.
+const tailLines = 20
 
 // generation is one app process.
 type generation struct {
 	n       int
 	pid     int
+	rel     Release
 	started time.Time
 	control string // its control socket
+	tail    *tail  // its last lines of output
 
 	ready     chan struct{} // closed on READY=1
 	readyOnce sync.Once
@@ -93,10 +104,11 @@ func (s *Supervisor) socketPath(n int, suffix string) (string, error) {
 	return p, nil
 }
 
-// spawn starts generation n. A generation that could not be started is
-// returned already exited, with spawnErr set.
-func (s *Supervisor) spawn(n int) *generation {
-	g := &generation{n: n, started: time.Now(), ready: make(chan struct{}), exited: make(chan struct{})}
+// spawn starts generation n of rel with extra variables in its
+// environment. A generation that could not be started is returned already
+// exited, with spawnErr set.
+func (s *Supervisor) spawn(n int, rel Release, extra map[string]string) *generation {
+	g := &generation{n: n, rel: rel, started: time.Now(), ready: make(chan struct{}), exited: make(chan struct{}), tail: newTail(tailLines)}
 	fail := func(err error) *generation {
 		g.spawnErr = err
 		close(g.exited)
@@ -125,30 +137,29 @@ func (s *Supervisor) spawn(n int) *generation {
 	for k, v := range s.cfg.Env {
 		env[k] = v
 	}
+	delete(env, EnvHandoffFile)
+	for k, v := range extra {
+		env[k] = v
+	}
 	env["NOTIFY_SOCKET"] = recv.Path()
 	env[EnvControlSocket] = g.control
 	env[EnvGeneration] = strconv.Itoa(n)
-	files := make([]handover.File, len(s.cfg.Listeners))
-	for i, l := range s.cfg.Listeners {
-		sc, ok := l.Listener.(syscall.Conn)
-		if !ok {
-			pr.Close()
-			pw.Close()
-			recv.Close()
-			return fail(fmt.Errorf("listener %q (%T) has no file descriptor to hand over", l.Name, l.Listener))
-		}
-		files[i] = handover.File{Name: l.Name, Conn: sc}
-	}
-	argv := append([]string{s.cfg.Binary}, s.cfg.Args...)
+	argv := append([]string{rel.Binary}, s.cfg.Args...)
 	pid, statusc, err := s.reaper.start(func() (int, error) {
-		return handover.Start(s.cfg.Binary, argv, handover.Attr{
-			Dir:       s.cfg.Dir,
-			Env:       envList(env),
-			Stdout:    pw,
-			Stderr:    pw,
-			Listeners: files,
-			Sys:       childAttr(),
-		})
+		p, err := server.StartProcess(rel.Binary, argv, &os.ProcAttr{
+			Dir:   s.cfg.Dir,
+			Env:   envList(env),
+			Files: []*os.File{nil, pw, pw},
+			Sys:   childAttr(),
+		}, s.cfg.Listeners)
+		if err != nil {
+			return 0, err
+		}
+		// The reaper waits for the child by its pid; the handle (a pidfd
+		// on Linux) is not needed.
+		pid := p.Pid
+		p.Release()
+		return pid, nil
 	})
 	pw.Close()
 	if err != nil {
@@ -163,7 +174,7 @@ func (s *Supervisor) spawn(n int) *generation {
 	g.wg.Add(2)
 	go func() {
 		defer g.wg.Done()
-		copyLines(s.cfg.Output, pr)
+		copyLines(io.MultiWriter(s.cfg.Output, g.tail), pr)
 		pr.Close()
 	}()
 	go func() {
@@ -202,9 +213,9 @@ func (s *Supervisor) readNotifications(ctx context.Context, g *generation, recv 
 }
 
 // waitReady waits until g is ready. It fails when g exits first, when
-// ReadyTimeout passes, or when abort is closed; g is then stopped.
-func (s *Supervisor) waitReady(g *generation, abort <-chan struct{}) error {
-	t := time.NewTimer(s.cfg.ReadyTimeout)
+// timeout passes, or when abort is closed; g is then stopped.
+func (s *Supervisor) waitReady(g *generation, abort <-chan struct{}, timeout time.Duration, setting string) error {
+	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
 	case <-g.ready:
@@ -213,7 +224,11 @@ func (s *Supervisor) waitReady(g *generation, abort <-chan struct{}) error {
 		return fmt.Errorf("%w: generation %d %s before it was ready", ErrNotReady, g.n, g.describe())
 	case <-t.C:
 		s.stopGen(g)
-		return fmt.Errorf("%w: generation %d (pid %d) did not report ready within %v (raise RELEASE_READY_TIMEOUT if it needs longer to boot); it was stopped", ErrNotReady, g.n, g.pid, s.cfg.ReadyTimeout)
+		hint := ""
+		if setting != "" {
+			hint = " (raise " + setting + " if it needs longer to boot)"
+		}
+		return fmt.Errorf("%w: generation %d (pid %d) did not report ready within %v%s; it was stopped", ErrNotReady, g.n, g.pid, timeout, hint)
 	case <-abort:
 		s.stopGen(g)
 		return fmt.Errorf("%w: generation %d was stopped while booting", ErrNotReady, g.n)

@@ -37,11 +37,24 @@ type Supervisor struct {
 	cur  *generation
 	next int
 	live map[*generation]struct{}
+	rel  Release // what the next generation runs
+}
+
+// Release is what a generation runs.
+type Release struct {
+	// Binary is the path of the program.
+	Binary string
+	// Version is the release version ping reports while it runs.
+	Version string
 }
 
 type restartRequest struct {
-	ctx   context.Context
-	reply chan restartReply
+	ctx context.Context
+	// rel is the release to switch to; nil: the current one (restart).
+	rel *Release
+	// timeout bounds the new generation's boot; 0: ReadyTimeout.
+	timeout time.Duration
+	reply   chan restartReply
 }
 
 type restartReply struct {
@@ -62,6 +75,7 @@ func New(cfg Config) (*Supervisor, error) {
 	var id [8]byte
 	rand.Read(id[:])
 	return &Supervisor{
+		rel:      Release{Binary: cfg.Binary, Version: cfg.Version},
 		cfg:      cfg.withDefaults(),
 		started:  time.Now(),
 		instance: hex.EncodeToString(id[:]),
@@ -91,8 +105,8 @@ func (s *Supervisor) Run(ctx context.Context) error {
 
 	log := s.cfg.Logger
 	s.notify("STATUS=starting " + s.cfg.Name)
-	g := s.boot()
-	if err := s.waitReady(g, s.stopc); err != nil {
+	g := s.boot(s.release(), nil)
+	if err := s.waitReady(g, s.stopc, s.cfg.ReadyTimeout, s.cfg.ReadyTimeoutSetting); err != nil {
 		s.finish(g)
 		log.Error("the app failed to boot", "err", err)
 		s.notify("STATUS=boot failed: " + err.Error())
@@ -116,7 +130,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		case <-s.stopc:
 			return s.shutdown("stop requested")
 		case req := <-s.restarts:
-			ng, err := s.restart(req.ctx, g)
+			ng, err := s.restart(req, g)
 			if err == nil {
 				g = ng
 				req.reply <- restartReply{pid: ng.pid}
@@ -158,8 +172,8 @@ func (s *Supervisor) Run(ctx context.Context) error {
 				t.Stop()
 				return s.shutdown("stop requested")
 			}
-			g = s.boot()
-			if err := s.waitReady(g, s.stopc); err != nil {
+			g = s.boot(s.release(), nil)
+			if err := s.waitReady(g, s.stopc, s.cfg.ReadyTimeout, s.cfg.ReadyTimeoutSetting); err != nil {
 				log.Error("restarted app failed to boot", "err", err)
 				// g has exited: the next round counts it as a crash.
 				continue
@@ -171,35 +185,66 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	}
 }
 
-// boot starts the next generation.
-func (s *Supervisor) boot() *generation {
+// boot starts the next generation from rel, with extra variables in its
+// environment.
+func (s *Supervisor) boot(rel Release, extra map[string]string) *generation {
 	s.mu.Lock()
 	s.next++
 	n := s.next
 	s.mu.Unlock()
-	g := s.spawn(n)
+	g := s.spawn(n, rel, extra)
 	if g.spawnErr == nil {
 		s.mu.Lock()
 		s.live[g] = struct{}{}
 		s.mu.Unlock()
-		s.cfg.Logger.Info("app starting", "generation", n, "pid", g.pid, "binary", s.cfg.Binary)
+		s.cfg.Logger.Info("app starting", "generation", n, "pid", g.pid, "version", rel.Version, "binary", rel.Binary)
 	}
 	return g
 }
 
-// restart replaces old with a new generation: start it with the same
-// sockets, wait until it is ready, then stop old gracefully. When the new
-// one fails, it is stopped and old keeps serving.
-func (s *Supervisor) restart(ctx context.Context, old *generation) (*generation, error) {
+// release returns what the next generation runs.
+func (s *Supervisor) release() Release {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rel
+}
+
+// restart replaces old with a new generation of req.rel (the current
+// release when nil): take the state old hands over, start the new one with
+// the same sockets, wait until it is ready, then stop old gracefully. When
+// the new one fails, it is stopped and old keeps serving; the error is a
+// [*SwitchError].
+func (s *Supervisor) restart(req restartRequest, old *generation) (*generation, error) {
 	log := s.cfg.Logger
-	log.Info("restart: starting a new generation", "old_generation", old.n, "old_pid", old.pid)
-	s.notify(sdnotify.Reloading, monotonicUsec(), "STATUS=restarting")
+	rel, what := s.release(), "restart"
+	if req.rel != nil {
+		rel, what = *req.rel, "upgrade"
+	}
+	timeout, setting := req.timeout, ""
+	if timeout <= 0 {
+		timeout, setting = s.cfg.ReadyTimeout, s.cfg.ReadyTimeoutSetting
+	}
+	log.Info(what+": starting a new generation", "version", rel.Version, "old_generation", old.n, "old_pid", old.pid, "old_version", old.rel.Version)
+	status := "STATUS=restarting"
+	if req.rel != nil {
+		status = fmt.Sprintf("STATUS=switching from %s to %s", old.rel.Version, rel.Version)
+	}
+	s.notify(sdnotify.Reloading, monotonicUsec(), status)
+	fail := func(ng *generation, err error) (*generation, error) {
+		log.Error(what+" failed; the old generation keeps serving", "err", err, "version", rel.Version)
+		s.notifyReady(old)
+		se := &SwitchError{Op: what, Release: rel, Serving: old.n, ServingVersion: old.rel.Version, Err: err}
+		if ng != nil {
+			se.Output = ng.tail.lines()
+		}
+		return nil, se
+	}
 	// A stop request, or the requester giving up, abandons the new
 	// generation; the old one is untouched until the new one is ready.
 	abort := make(chan struct{})
 	var once sync.Once
 	closeAbort := func() { once.Do(func() { close(abort) }) }
-	defer context.AfterFunc(ctx, closeAbort)()
+	defer context.AfterFunc(req.ctx, closeAbort)()
 	finished := make(chan struct{})
 	defer close(finished)
 	go func() {
@@ -209,17 +254,41 @@ func (s *Supervisor) restart(ctx context.Context, old *generation) (*generation,
 		case <-finished:
 		}
 	}()
-	ng := s.boot()
-	if err := s.waitReady(ng, abort); err != nil {
-		s.finish(ng)
-		log.Error("restart failed; the old generation keeps serving", "err", err)
-		s.notifyReady(old)
-		return nil, fmt.Errorf("restart: %w; generation %d keeps serving", err, old.n)
+	hctx, hcancel := context.WithCancel(req.ctx)
+	defer hcancel()
+	go func() {
+		select {
+		case <-abort:
+			hcancel()
+		case <-finished:
+		}
+	}()
+	extra, cleanup, err := s.takeHandoff(hctx, old)
+	defer cleanup()
+	if err != nil {
+		return fail(nil, err)
 	}
+	ng := s.boot(rel, extra)
+	if err := s.waitReady(ng, abort, timeout, setting); err != nil {
+		s.finish(ng)
+		return fail(ng, err)
+	}
+	select {
+	case <-abort:
+		// Ready at the moment the requester gave up (or a stop came): the
+		// requester may already have concluded that the switch failed and
+		// removed the release's files, so never complete it now.
+		s.stopGen(ng)
+		return fail(ng, fmt.Errorf("%w: generation %d became ready as the %s was called off", ErrNotReady, ng.n, what))
+	default:
+	}
+	s.mu.Lock()
+	s.rel = rel
+	s.mu.Unlock()
 	s.setCurrent(ng)
-	log.Info("restart: new generation ready; stopping the old one", "generation", ng.n, "pid", ng.pid, "old_pid", old.pid)
+	log.Info(what+": new generation ready; stopping the old one", "generation", ng.n, "pid", ng.pid, "version", rel.Version, "old_pid", old.pid)
 	s.stopGen(old)
-	log.Info("restart: done", "generation", ng.n, "pid", ng.pid)
+	log.Info(what+": done", "generation", ng.n, "pid", ng.pid, "version", rel.Version)
 	s.notifyReady(ng)
 	return ng, nil
 }
@@ -264,6 +333,11 @@ func (s *Supervisor) handleSignals(ctx context.Context, done <-chan struct{}) {
 						s.cfg.Logger.Error("SIGHUP restart failed", "err", err)
 					}
 				}()
+			case syscall.SIGUSR1, syscall.SIGUSR2:
+				if g := s.current(); g != nil {
+					s.cfg.Logger.Info("passing the signal on to the app", "signal", sig.String(), "generation", g.n, "pid", g.pid)
+					s.reaper.signal(g.pid, sig.(syscall.Signal))
+				}
 			case syscall.SIGTERM, syscall.SIGINT:
 				if stopping {
 					s.cfg.Logger.Warn("second signal: killing the app now", "signal", sig.String())
@@ -294,20 +368,45 @@ func (s *Supervisor) Stop() { s.stopOnce.Do(func() { close(s.stopc) }) }
 // Done is closed when Run has returned.
 func (s *Supervisor) Done() <-chan struct{} { return s.done }
 
-// Restart replaces the running generation with a new one (see
-// [Config.Binary]) without closing the listening sockets, and returns the
-// new generation's PID. It fails, leaving the old generation serving, when
-// the new one does not become ready.
+// Restart replaces the running generation with a new one of the same
+// release without closing the listening sockets, and returns the new
+// generation's PID. It fails with a [*SwitchError], leaving the old
+// generation serving, when the new one does not become ready.
 func (s *Supervisor) Restart(ctx context.Context) (int, error) {
-	req := restartRequest{ctx: ctx, reply: make(chan restartReply, 1)}
+	return s.replace(restartRequest{ctx: ctx})
+}
+
+// Upgrade switches the system to rel: it starts rel's binary as a new
+// generation on the same sockets (with the state the running one hands
+// over), waits up to readyTimeout (0: Config.ReadyTimeout) for it to be
+// ready, then stops the old generation gracefully, and returns the new
+// generation's PID. From then on rel is the current release: restarts and
+// crash recovery start its binary, and ping reports its version. When the
+// new generation exits, times out or is stopped first, it fails with a
+// [*SwitchError] carrying the new release's last lines of output, and the
+// old generation keeps serving.
+func (s *Supervisor) Upgrade(ctx context.Context, rel Release, readyTimeout time.Duration) (int, error) {
+	if rel.Binary == "" {
+		return 0, errors.New("upgrade: Release.Binary is required")
+	}
+	return s.replace(restartRequest{ctx: ctx, rel: &rel, timeout: readyTimeout})
+}
+
+func (s *Supervisor) replace(req restartRequest) (int, error) {
+	ctx := req.ctx
+	req.reply = make(chan restartReply, 1)
+	what := "restart"
+	if req.rel != nil {
+		what = "upgrade"
+	}
 	select {
 	case s.restarts <- req:
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	case <-s.stopc:
-		return 0, errors.New("restart: the system is stopping")
+		return 0, errors.New(what + ": the system is stopping")
 	case <-s.done:
-		return 0, errors.New("restart: the system has stopped")
+		return 0, errors.New(what + ": the system has stopped")
 	}
 	r := <-req.reply
 	return r.pid, r.err
@@ -329,17 +428,17 @@ func (s *Supervisor) setCurrent(g *generation) {
 func (s *Supervisor) Info() control.Info {
 	info := control.Info{
 		Name:     s.cfg.Name,
-		Version:  s.cfg.Version,
+		Version:  s.release().Version,
 		PID:      os.Getpid(),
 		Mode:     control.ModeSupervisor,
 		Root:     s.cfg.Root,
 		Started:  s.started,
 		Instance: s.instance,
 		Protocol: control.Version,
-		Ops:      []string{control.OpPing, control.OpPID, control.OpStop, control.OpRestart, control.OpRPC},
+		Ops:      []string{control.OpPing, control.OpPID, control.OpStop, control.OpRestart, control.OpRPC, control.OpUpgrade},
 	}
 	if g := s.current(); g != nil {
-		info.Generation, info.ChildPID = g.n, g.pid
+		info.Generation, info.ChildPID, info.Version = g.n, g.pid, g.rel.Version
 	}
 	return info
 }
@@ -352,5 +451,5 @@ func (s *Supervisor) notify(states ...string) {
 
 func (s *Supervisor) notifyReady(g *generation) {
 	s.notify(sdnotify.Ready, "MAINPID="+strconv.Itoa(os.Getpid()),
-		fmt.Sprintf("STATUS=%s %s serving (generation %d, pid %d)", s.cfg.Name, s.cfg.Version, g.n, g.pid))
+		fmt.Sprintf("STATUS=%s %s serving (generation %d, pid %d)", s.cfg.Name, g.rel.Version, g.n, g.pid))
 }

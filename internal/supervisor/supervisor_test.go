@@ -19,9 +19,9 @@ import (
 	"time"
 
 	"github.com/relkit/relkit/internal/control"
-	"github.com/relkit/relkit/internal/handover"
 	"github.com/relkit/relkit/internal/pidfile"
 	"github.com/relkit/relkit/internal/sdnotify"
+	"github.com/relkit/relkit/server"
 )
 
 func TestMain(m *testing.M) {
@@ -89,7 +89,7 @@ func start(t *testing.T, mode string, tweak func(*Config)) *harness {
 		Name: "app", Version: "1.0.0", Root: dir,
 		Binary:       exe, // Args default to ["start"]; TestMain takes over first
 		Env:          map[string]string{"SUPERVISOR_TEST_CHILD": mode, "SUPERVISOR_TEST_COUNTER": filepath.Join(dir, "boots")},
-		Listeners:    []handover.Listener{{Name: "http", Listener: ln}},
+		Listeners:    []server.NamedListener{{Name: "http", Listener: ln}},
 		Tmp:          dir,
 		PIDFile:      h.pidFile,
 		Output:       h.out,
@@ -204,7 +204,7 @@ func TestServeRPCAndStop(t *testing.T) {
 	if body, _ := h.get("/nonblocking"); body != "true <nil>\n" {
 		t.Errorf("fd 3 in the app: want non-blocking, got %q", body)
 	}
-	if nb, err := handover.Nonblocking(h.ln.(syscall.Conn)); !nb || err != nil {
+	if nb, err := nonblocking(h.ln.(syscall.Conn)); !nb || err != nil {
 		t.Errorf("the supervisor's socket: want non-blocking, got %v, %v", nb, err)
 	}
 
@@ -216,8 +216,8 @@ func TestServeRPCAndStop(t *testing.T) {
 	if res.Status != 1 || res.Error != "task fail: failed on purpose" {
 		t.Errorf("rpc fail: want status 1 with the task's error, got %+v", res)
 	}
-	res, _, _ = h.call("upgrade", "2.0.0")
-	if res.Status != 64 || !strings.Contains(res.Error, `unknown request "upgrade"`) {
+	res, _, _ = h.call("frobnicate", "2.0.0")
+	if res.Status != 64 || !strings.Contains(res.Error, `unknown request "frobnicate"`) {
 		t.Errorf("unknown op: want status 64 naming it, got %+v", res)
 	}
 
@@ -265,7 +265,9 @@ func TestBootFailureIsReported(t *testing.T) {
 
 func TestReadyTimeout(t *testing.T) {
 	t.Parallel()
-	h := start(t, "no-ready", func(c *Config) { c.ReadyTimeout = 500 * time.Millisecond })
+	h := start(t, "no-ready", func(c *Config) {
+		c.ReadyTimeout, c.ReadyTimeoutSetting = 500*time.Millisecond, "RELEASE_READY_TIMEOUT"
+	})
 	err := h.wait()
 	for _, want := range []string{"did not report ready within 500ms", "RELEASE_READY_TIMEOUT", "it was stopped"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -387,6 +389,11 @@ func TestSignals(t *testing.T) {
 	waitFor(t, 30*time.Second, "generation 2 after SIGHUP", func() bool {
 		body, err := h.get("/")
 		return err == nil && strings.HasPrefix(body, "gen 2 ")
+	}, h.out)
+	h.signals <- syscall.SIGUSR1
+	waitFor(t, 10*time.Second, "SIGUSR1 passed on to generation 2", func() bool {
+		body, err := h.get("/usr1")
+		return err == nil && body == "1\n"
 	}, h.out)
 	h.signals <- syscall.SIGTERM
 	if err := h.wait(); err != nil {

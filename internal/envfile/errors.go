@@ -1,0 +1,41 @@
+package envfile
+
+import (
+	"fmt"
+	"strings"
+)
+
+// LineError is one wrong line of an environment file.
+type LineError struct {
+	// Line is the 1-based line number.
+	Line int
+	// Key is the variable the line sets, "" when it cannot be told.
+	Key string
+	// Reason says what is wrong. It never quotes the value.
+	Reason string
+}
+
+// Error lists every wrong line of an environment file.
+type Error struct {
+	// File is the file's path ("" when parsed from bytes).
+	File string
+	// Lines are the problems in line order.
+	Lines []LineError
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	file := e.File
+	if file == "" {
+		file = "environment file"
+	}
+	fmt.Fprintf(&b, "%s: %d line(s) cannot be read (want KEY=VALUE lines, # comments and blank lines):", file, len(e.Lines))
+	for _, l := range e.Lines {
+		if l.Key != "" {
+			fmt.Fprintf(&b, "\n  line %d (%s): %s", l.Line, l.Key, l.Reason)
+		} else {
+			fmt.Fprintf(&b, "\n  line %d: %s", l.Line, l.Reason)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,37 @@
+package install_test
+
+import (
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/relkit/relkit/internal/install"
+)
+
+// BenchmarkUnpack measures Unpack of a release whose binary is 16 MiB of
+// incompressible bytes (a typical Go web binary is 10-30 MiB): checksum,
+// decompression, staging with fsync, manifest verification, the swap and
+// the RELEASES write.
+func BenchmarkUnpack(b *testing.B) {
+	bin := make([]byte, 16<<20)
+	rand.Read(bin)
+	r := rel{name: "app", vsn: "1.1.0", binary: string(bin)}
+	data := tarGz(b, entries(b, r))
+	b.SetBytes(int64(len(bin)))
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		dir := filepath.Join(b.TempDir(), fmt.Sprint(i))
+		must(b, os.MkdirAll(dir, 0o755))
+		writeTree(b, dir, v1)
+		writeTarball(b, filepath.Join(dir, "releases", "1.1.0", tarballName(r)), data)
+		root, err := install.Open(dir, "app")
+		must(b, err)
+		b.StartTimer()
+		if _, err := root.Unpack("1.1.0", install.UnpackOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

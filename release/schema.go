@@ -1,0 +1,94 @@
+package release
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/relkit/relkit/internal/install"
+)
+
+// schemaReader reads the version of the database's schema: the version of
+// the newest migration applied to it, install.NoMigrations when none.
+type schemaReader interface {
+	SchemaVersion(ctx context.Context) (int, error)
+}
+
+// schemaReader returns the reader of the app's database schema (package
+// migrate, through the migratehook registry), nil when there is nothing to
+// read: the app has no migrations or no DATABASE_URL. It fails when the
+// configuration is invalid or no database driver is linked.
+func (r *runner[C]) schemaReader() (schemaReader, error) {
+	if r.app.Migrations == nil {
+		return nil, nil
+	}
+	_, base, log, err := r.setup()
+	if err != nil {
+		return nil, err
+	}
+	if base.DatabaseURL == "" {
+		return nil, nil
+	}
+	m, _, err := r.migrator(base, log)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// checkSchema refuses to switch from release running to release target
+// when the database's schema is newer than target's newest migration,
+// naming the rollback to run first. Without a database reader (no
+// DATABASE_URL) it refuses when running has migrations target lacks, since
+// they may have been applied. A release without migrations on either side
+// passes.
+func checkSchema(ctx context.Context, name string, root *install.Root, running, target string, db schemaReader) error {
+	targetTop, err := root.HighestMigration(target)
+	if err != nil {
+		return err
+	}
+	var runningVersions []int
+	if running != "" {
+		if m, err := root.Manifest(running); err == nil {
+			runningVersions, _ = install.MigrationVersions(m)
+		}
+	}
+	if db != nil {
+		v, err := db.SchemaVersion(ctx)
+		if err != nil {
+			return fmt.Errorf("read the database's schema version, to check that release %s works with it: %w\nTry: %s downgrade %s -force   (skips the check)", target, err, name, target)
+		}
+		if v <= targetTop {
+			return nil
+		}
+		return fmt.Errorf("the database's schema is at version %d, newer than release %s knows (its newest migration is %s); roll the database back first, with the running release, which has the down files:\n  %s\nthen run: %s downgrade %s",
+			v, target, migrationName(targetTop), rollbackCommand(name, runningVersions, targetTop, v), name, target)
+	}
+	runningTop := install.NoMigrations
+	if n := len(runningVersions); n > 0 {
+		runningTop = runningVersions[n-1]
+	}
+	if runningTop <= targetTop {
+		return nil
+	}
+	return fmt.Errorf("release %s has migrations up to %d, release %s only up to %s, and this binary cannot read the database's schema version; if migrations after %s were applied, roll them back first, with the running release:\n  %s\nthen run: %s downgrade %s -force",
+		running, runningTop, target, migrationName(targetTop), migrationName(targetTop), rollbackCommand(name, runningVersions, targetTop, runningTop), name, target)
+}
+
+// rollbackCommand is the rollback that takes the database from version to
+// down to version keep: rollback -to the oldest known migration after keep
+// (it and every later one are reverted).
+func rollbackCommand(name string, known []int, keep, to int) string {
+	for _, v := range known {
+		if v > keep && v <= to {
+			return fmt.Sprintf("%s rollback -to %d", name, v)
+		}
+	}
+	return fmt.Sprintf("%s rollback   (once per migration after %s; %s migrate status lists them)", name, migrationName(keep), name)
+}
+
+func migrationName(v int) string {
+	if v == install.NoMigrations {
+		return "none"
+	}
+	return fmt.Sprint(v)
+}

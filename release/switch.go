@@ -1,0 +1,162 @@
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/relkit/relkit/internal/control"
+	"github.com/relkit/relkit/internal/install"
+)
+
+// switchRequest is what upgrade and downgrade ask of switchRelease.
+type switchRequest struct {
+	cmd     string // "upgrade" or "downgrade"
+	version string
+	// tarball is upgrade's -tarball; unpack says whether the release may
+	// be unpacked (upgrade) or must be installed already (downgrade).
+	tarball string
+	unpack  bool
+	// force skips the database schema check.
+	force bool
+}
+
+// switchRelease switches the running system to release req.version, as
+// Erlang's release_handler does in three steps, each printed:
+//
+//  1. unpack (upgrade only, when the release is not installed or -tarball
+//     is given): the tarball is verified and unpacked into releases/VSN/;
+//  2. install: the supervisor starts releases/VSN/NAME as a new generation
+//     with the listening sockets handed over and, once it is ready within
+//     UPGRADE_TIMEOUT, drains and stops the old one; RELEASES records VSN
+//     as current;
+//  3. make permanent: bin/NAME switches to VSN, RELEASES records it as
+//     permanent.
+//
+// The root's change lock is held throughout. When step 2 fails the old
+// release keeps serving, what step 1 unpacked is removed and RELEASES is
+// left byte for byte as it was.
+func (r *runner[C]) switchRelease(ctx context.Context, req switchRequest) error {
+	p, err := r.paths()
+	if err != nil {
+		return err
+	}
+	if !p.Assembled {
+		return fmt.Errorf("%s works on an assembled release (relkit build), whose binaries live in ROOT/releases/VSN/; this binary runs from %s", req.cmd, p.Root)
+	}
+	if err := install.CheckVersion(req.version); err != nil {
+		return &UsageError{Problem: err.Error(), Try: fmt.Sprintf("%s releases   (lists the installed versions)", r.name)}
+	}
+	dcfg, err := r.daemonConfig()
+	if err != nil {
+		return err
+	}
+	root, err := install.Open(p.Root, r.name)
+	if err != nil {
+		return err
+	}
+	info, err := control.Ping(ctx, p.socket)
+	if errors.Is(err, control.ErrNotRunning) {
+		return fmt.Errorf("%w; %s switches a running system: start it first (%s start, or %s daemon)", r.notRunning(p), req.cmd, r.name, r.name)
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case info.Mode != control.ModeSupervisor:
+		return fmt.Errorf("%s (pid %d) runs without a supervisor, so nothing holds its socket while the release is switched; start it from the assembled release (bin/%s start or daemon)", r.name, info.PID, r.name)
+	case !slices.Contains(info.Ops, control.OpUpgrade):
+		return fmt.Errorf("the running %s %s (pid %d) was started by a relkit release that cannot switch releases; stop it and start it with this release once (%s stop; %s start), then %s works", r.name, info.Version, info.PID, r.name, r.name, req.cmd)
+	case info.Version == req.version:
+		return fmt.Errorf("release %s is running already (pid %d)", req.version, info.PID)
+	}
+
+	unlock, err := root.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	var unpacked *install.UnpackResult
+	_, notInstalled := root.Manifest(req.version)
+	switch {
+	case req.unpack && (notInstalled != nil || req.tarball != ""):
+		res, err := root.Unpack(req.version, install.UnpackOptions{Tarball: req.tarball})
+		if err != nil {
+			return err
+		}
+		if !res.AlreadyInstalled {
+			unpacked = res
+		}
+		fmt.Fprintf(r.stdout, "Unpacked release %s\n", req.version)
+		if len(res.Skipped) > 0 {
+			fmt.Fprintf(r.stderr, "Note: the tarball's files at the release root were not installed: %s. An upgrade installs only releases/%s/ and bin/%s; unpack the tarball over the root to update them: tar -xzf %s -C %s\n",
+				strings.Join(res.Skipped, ", "), req.version, r.name, res.Tarball, p.Root)
+		}
+	case notInstalled != nil:
+		return notInstalled
+	default:
+		if err := root.Verify(req.version); err != nil {
+			return fmt.Errorf("release %s is installed but damaged, so it is not started: %w", req.version, err)
+		}
+	}
+	// undo takes back a failed switch: what was unpacked goes, RELEASES
+	// is restored.
+	undo := func(cause error) error {
+		if unpacked == nil {
+			return cause
+		}
+		if err := unpacked.Undo(); err != nil {
+			return fmt.Errorf("%w\nTaking back the unpacked release failed too: %v", cause, err)
+		}
+		return fmt.Errorf("%w\nRemoved the unpacked release %s; %s is as before", cause, req.version, root.StateFilePath())
+	}
+
+	if !req.force {
+		db, err := r.schemaReader()
+		if err == nil {
+			err = checkSchema(ctx, r.name, root, info.Version, req.version, db)
+		}
+		if err != nil {
+			return undo(err)
+		}
+	}
+
+	// The new release may take UPGRADE_TIMEOUT to become ready, after the
+	// old one handed over its state; the old one then drains.
+	cctx, cancel := context.WithTimeout(ctx, dcfg.UpgradeTimeout+dcfg.stopTimeout()+time.Minute)
+	defer cancel()
+	res, err := control.Call(cctx, p.socket, control.Request{Op: control.OpUpgrade, Args: []string{req.version}, TimeoutMS: dcfg.UpgradeTimeout.Milliseconds()}, control.Output{})
+	if err == nil && res.Status != 0 {
+		err = &exitError{Code: ExitFailure, Err: fmt.Errorf("%s to %s failed: %s", req.cmd, req.version, res.Error)}
+	}
+	if err != nil {
+		// The answer may have been lost (an interrupted command, a
+		// timeout) after the switch happened: ask what runs now.
+		actx, acancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		now, perr := control.Ping(actx, p.socket)
+		acancel()
+		if perr != nil || now.Version != req.version {
+			var ee *exitError
+			if errors.As(err, &ee) {
+				return &exitError{Code: ee.Code, Err: undo(ee.Err)}
+			}
+			return &exitError{Code: ExitFailure, Err: undo(fmt.Errorf("%s to %s: %w; release %s keeps serving", req.cmd, req.version, err, info.Version))}
+		}
+		res.PID = now.ChildPID
+	}
+	// The switch happened: record it, even if the command is interrupted
+	// now (nothing below waits on ctx).
+	if err := root.MakeCurrent(req.version); err != nil {
+		return fmt.Errorf("release %s runs now (app pid %d), but recording it failed: %w", req.version, res.PID, err)
+	}
+	fmt.Fprintf(r.stdout, "Installed release %s\n", req.version)
+	if err := root.MakePermanent(req.version); err != nil {
+		return fmt.Errorf("release %s runs now (app pid %d) but is not permanent: %w; bin/%s still starts the previous release", req.version, res.PID, err, r.name)
+	}
+	fmt.Fprintf(r.stdout, "Made release %s permanent\n", req.version)
+	return nil
+}

@@ -1,0 +1,56 @@
+package release
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+)
+
+const upgradeSummary = "switch the running system to release VSN without dropping a connection: unpack, install, make permanent"
+
+// upgrade unpacks release VSN next to the running one and switches the
+// running system to it (see switchRelease).
+func (r *runner[C]) upgrade(ctx context.Context, args []string) error {
+	fs := r.flags("upgrade", "VSN [-tarball PATH]", upgradeSummary+`
+
+The tarball is releases/VSN/NAME-VSN*.tar.gz (copy it there with its .sha256
+file), or PATH. It is verified and unpacked into releases/VSN/; files at the
+tarball's root (overlays) are not installed. The supervisor then starts
+releases/VSN/NAME with the listening sockets handed over and, once it is
+ready (within UPGRADE_TIMEOUT), drains and stops the old release; bin/NAME
+then starts VSN. If the new release exits or is not ready in time, the old
+one keeps serving, what was unpacked is removed, releases/RELEASES is left
+as it was, and upgrade exits 1 with the new release's last lines of output.
+A release installed already (the releases command lists them) is switched to
+without unpacking.`)
+	tarball := fs.String("tarball", "", "the release tarball to install (its checksum in PATH.sha256); default: the one in releases/VSN/")
+	vsn, err := r.parseVersion(fs, args, "upgrade 1.1.0")
+	if err != nil {
+		return err
+	}
+	return r.switchRelease(ctx, switchRequest{cmd: "upgrade", version: vsn, tarball: *tarball, unpack: true})
+}
+
+// parseVersion parses a command line of one VSN argument and flags, given
+// before or after it.
+func (r *runner[C]) parseVersion(fs *flag.FlagSet, args []string, example string) (string, error) {
+	var vsn string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		vsn, args = args[0], args[1:]
+	}
+	if err := r.parse(fs, args); err != nil {
+		return "", err
+	}
+	rest := fs.Args()
+	if vsn == "" && len(rest) > 0 {
+		vsn, rest = rest[0], rest[1:]
+	}
+	switch {
+	case vsn == "":
+		return "", &UsageError{Problem: fs.Name() + " needs the version to switch to", Try: r.name + " " + example}
+	case len(rest) > 0:
+		return "", &UsageError{Problem: fmt.Sprintf("%s takes one version, got also %q", fs.Name(), rest[0]), Try: r.name + " " + example}
+	}
+	return vsn, nil
+}
