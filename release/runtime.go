@@ -66,6 +66,7 @@ type daemonConfig struct {
 	StopTimeout      time.Duration `env:"RELEASE_STOP_TIMEOUT" desc:"how long stop waits before killing; default SHUTDOWN_TIMEOUT plus 5s"`
 	HeartMaxRestarts int           `env:"RELEASE_HEART_MAX_RESTARTS" envDefault:"5" desc:"crashes within RELEASE_HEART_WINDOW the daemon restarts the app after; 0 turns restarts off"`
 	HeartWindow      time.Duration `env:"RELEASE_HEART_WINDOW" envDefault:"60s" desc:"window in which RELEASE_HEART_MAX_RESTARTS counts crashes"`
+	Supervise        *bool         `env:"RELEASE_SUPERVISE" desc:"start of an assembled release runs under its supervisor, so upgrades keep the PID; false: one process (no upgrade, restart or heart), e.g. where Kubernetes replaces pods"`
 	UpgradeTimeout   time.Duration `env:"UPGRADE_TIMEOUT" envDefault:"60s" desc:"how long the new release may take to become ready at upgrade and downgrade; the old one serves meanwhile, and keeps serving if it times out"`
 	ShutdownTimeout  time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s"`
 }

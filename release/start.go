@@ -30,11 +30,29 @@ func (r *runner[C]) start(ctx context.Context, args []string) error {
 		return &UsageError{Problem: fmt.Sprintf("start takes no arguments, got %q", fs.Arg(0)), Try: r.name + " start"}
 	}
 	if r.env[supervisor.EnvControlSocket] == "" {
-		if p, err := r.paths(); err == nil && p.Assembled {
+		p, err := r.paths()
+		if err != nil {
+			return err
+		}
+		dc, err := r.daemonConfig()
+		if err != nil {
+			return err
+		}
+		if supervised(p.Assembled, dc) {
 			return r.runSupervisor(ctx, true)
 		}
 	}
 	return r.serveApp(ctx)
+}
+
+// supervised reports whether start runs the supervisor: in an assembled
+// release unless RELEASE_SUPERVISE=false, and in a development build only
+// when RELEASE_SUPERVISE=true.
+func supervised(assembled bool, dc *daemonConfig) bool {
+	if dc.Supervise != nil {
+		return *dc.Supervise
+	}
+	return assembled
 }
 
 // serveApp boots the application and blocks until ctx is cancelled, then
