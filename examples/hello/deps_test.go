@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -42,5 +43,17 @@ func TestDependencyBudget(t *testing.T) {
 				t.Errorf("examples/hello links %s: an app without a database must not link database code", pkg)
 			}
 		}
+	}
+}
+
+// TestMainIsSmall keeps the promise the README makes: a release's whole
+// main.go fits in 30 lines; the app's own code lives in files of its own.
+func TestMainIsSmall(t *testing.T) {
+	b, err := os.ReadFile("main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), "\n"); n > 30 {
+		t.Fatalf("examples/hello/main.go has %d lines; keep it to 30 and move app code into files named for what they hold", n)
 	}
 }
