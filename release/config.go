@@ -5,8 +5,9 @@ import (
 
 	"encoding/json"
 	"fmt"
-	"github.com/relkit/relkit/runtimeconfig"
 	"text/tabwriter"
+
+	"github.com/relkit/relkit/runtimeconfig"
 )
 
 const configSummary = "print every variable the app reads: value (secrets redacted), source, default"

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relkit/relkit/internal/syncbuf"
+
 	"github.com/relkit/relkit/internal/control"
 )
 
@@ -310,7 +312,7 @@ func TestStopAForegroundStart(t *testing.T) {
 	d := newDaemonEnv(t)
 	cmd := exec.Command(os.Args[0], "start")
 	cmd.Env = append([]string{"RELKIT_TEST_EXEC=1", "LOG_FORMAT=json", "PATH=" + os.Getenv("PATH")}, d.env...)
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -15,21 +15,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relkit/relkit/internal/syncbuf"
+
 	"github.com/relkit/relkit/release"
 	"github.com/relkit/relkit/server"
 )
 
 // startApp runs app's start in process with env and returns its logs, a
 // cancel standing for SIGTERM and the exit code channel.
-func startApp(t *testing.T, app release.App[testConfig], env ...string) (*syncBuffer, context.CancelFunc, <-chan int) {
+func startApp(t *testing.T, app release.App[testConfig], env ...string) (*syncbuf.Buffer, context.CancelFunc, <-chan int) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	code := make(chan int, 1)
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		code <- app.Run(ctx, []string{"start"}, append(append([]string{"LOG_FORMAT=json"}, runtimeDirs(t)...), env...), nil, &syncBuffer{}, logs)
+		code <- app.Run(ctx, []string{"start"}, append(append([]string{"LOG_FORMAT=json"}, runtimeDirs(t)...), env...), nil, &syncbuf.Buffer{}, logs)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -105,8 +107,8 @@ func TestStartRunsAppChecksAndDrainDelay(t *testing.T) {
 
 func TestStartDrainDelayMustFitShutdownTimeout(t *testing.T) {
 	t.Parallel()
-	var stderr syncBuffer
-	code := testApp().Run(context.Background(), []string{"start"}, []string{"DRAIN_DELAY=1m", "SHUTDOWN_TIMEOUT=30s"}, nil, &syncBuffer{}, &stderr)
+	var stderr syncbuf.Buffer
+	code := testApp().Run(context.Background(), []string{"start"}, []string{"DRAIN_DELAY=1m", "SHUTDOWN_TIMEOUT=30s"}, nil, &syncbuf.Buffer{}, &stderr)
 	if code != 78 || !strings.Contains(stderr.String(), "DRAIN_DELAY: want less than SHUTDOWN_TIMEOUT (30s), got 1m0s") {
 		t.Fatalf("want 78 naming DRAIN_DELAY and SHUTDOWN_TIMEOUT, got %d %q", code, stderr.String())
 	}
@@ -160,7 +162,7 @@ func TestHealthCommand(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var stdout, stderr syncBuffer
+			var stdout, stderr syncbuf.Buffer
 			code := app.Run(context.Background(), tt.args, append([]string{"LOG_FORMAT=json"}, tt.env...), nil, &stdout, &stderr)
 			if code != tt.wantCode {
 				t.Fatalf("exit code: want %d, got %d (stderr %q)", tt.wantCode, code, stderr.String())

@@ -11,19 +11,21 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/relkit/relkit/internal/syncbuf"
 )
 
 // startInProcess runs start through Run and returns its logs, a cancel
 // function standing for SIGTERM, and the exit code channel.
-func startInProcess(t *testing.T, env ...string) (*syncBuffer, context.CancelFunc, <-chan int) {
+func startInProcess(t *testing.T, env ...string) (*syncbuf.Buffer, context.CancelFunc, <-chan int) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	code := make(chan int, 1)
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		code <- testApp().Run(ctx, []string{"start"}, append(append([]string{"LOG_FORMAT=json"}, runtimeDirs(t)...), env...), nil, &syncBuffer{}, logs)
+		code <- testApp().Run(ctx, []string{"start"}, append(append([]string{"LOG_FORMAT=json"}, runtimeDirs(t)...), env...), nil, &syncbuf.Buffer{}, logs)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -93,8 +95,8 @@ func TestStartServerTrueWithoutHandler(t *testing.T) {
 	t.Parallel()
 	app := testApp()
 	app.Handler = nil
-	var stderr syncBuffer
-	code := app.Run(context.Background(), []string{"start"}, []string{"SERVER=true", "LOG_FORMAT=json"}, nil, &syncBuffer{}, &stderr)
+	var stderr syncbuf.Buffer
+	code := app.Run(context.Background(), []string{"start"}, []string{"SERVER=true", "LOG_FORMAT=json"}, nil, &syncbuf.Buffer{}, &stderr)
 	if code != 78 || !strings.Contains(stderr.String(), "SERVER=true but the application defines no Handler") {
 		t.Fatalf("want 78 naming the missing Handler, got %d %q", code, stderr.String())
 	}
@@ -108,19 +110,19 @@ func TestStartPortTaken(t *testing.T) {
 	}
 	defer ln.Close()
 	port := ln.Addr().(*net.TCPAddr).Port
-	var stderr syncBuffer
-	code := testApp().Run(context.Background(), []string{"start"}, append([]string{"PORT=" + strconv.Itoa(port), "LOG_FORMAT=json"}, runtimeDirs(t)...), nil, &syncBuffer{}, &stderr)
+	var stderr syncbuf.Buffer
+	code := testApp().Run(context.Background(), []string{"start"}, append([]string{"PORT=" + strconv.Itoa(port), "LOG_FORMAT=json"}, runtimeDirs(t)...), nil, &syncbuf.Buffer{}, &stderr)
 	if code != 1 || !strings.Contains(stderr.String(), "address already in use") || !strings.Contains(stderr.String(), "set PORT to another one") {
 		t.Fatalf("want exit 1 naming the taken port and the fix, got %d %q", code, stderr.String())
 	}
 }
 
 // execApp starts the test binary as the release in a real process.
-func execApp(t *testing.T, args []string, env ...string) (*exec.Cmd, *syncBuffer) {
+func execApp(t *testing.T, args []string, env ...string) (*exec.Cmd, *syncbuf.Buffer) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(append([]string{"RELKIT_TEST_EXEC=1", "LOG_FORMAT=json", "PATH=" + os.Getenv("PATH")}, runtimeDirs(t)...), env...)
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

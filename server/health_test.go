@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/relkit/relkit/internal/syncbuf"
 )
 
 func TestReadiness(t *testing.T) {
@@ -36,7 +38,7 @@ func TestReadiness(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var logs syncBuffer
+			var logs syncbuf.Buffer
 			s := New(http.NotFoundHandler(), Options{Checks: tt.checks, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 			w := httptest.NewRecorder()
 			start := time.Now()

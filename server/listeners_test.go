@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relkit/relkit/internal/syncbuf"
+
 	"github.com/relkit/relkit/internal/sdnotify"
 )
 
@@ -355,7 +357,7 @@ func TestSystemdSocketActivation(t *testing.T) {
 	}
 	defer notify.Close()
 
-	var out syncBuffer
+	var out syncbuf.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, ssa, "-l", sock, "--fdname=http",

@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/relkit/relkit/internal/syncbuf"
 )
 
 // logLines decodes a JSON log.
@@ -39,7 +41,7 @@ func messages(lines []map[string]any, msg string) []map[string]any {
 
 func TestPanicIs500AndServerKeepsServing(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	url, _, _ := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/boom":
@@ -172,7 +174,7 @@ func TestAccessLog(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var logs syncBuffer
+			var logs syncbuf.Buffer
 			s := New(app, Options{Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: tt.level}))})
 			r := httptest.NewRequest("GET", tt.path, nil)
 			r.Header.Set(RequestIDHeader, "abc-123")
@@ -228,7 +230,7 @@ func TestMiddlewareSwitches(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var logs syncBuffer
+			var logs syncbuf.Buffer
 			tt.opts.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 			h := New(app, tt.opts).Handler()
 

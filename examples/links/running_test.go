@@ -9,28 +9,11 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/relkit/relkit/internal/syncbuf"
 )
-
-// lockedBuffer collects a running release's logs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestRunningSystem starts links in process and uses what the server and
 // the control socket give it: the digested stylesheet, /readyz with the
@@ -43,7 +26,7 @@ func TestRunningSystem(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	env := append(sqliteEnv(t), "PORT=0", "RELEASE_TMP="+dir+"/tmp", "RELEASE_LOG_DIR="+dir+"/log", "SHUTDOWN_TIMEOUT=5s")
-	logs := &lockedBuffer{}
+	logs := &syncbuf.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {

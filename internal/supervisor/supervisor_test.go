@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relkit/relkit/internal/syncbuf"
+
 	"github.com/relkit/relkit/internal/control"
 	"github.com/relkit/relkit/internal/pidfile"
 	"github.com/relkit/relkit/internal/sdnotify"
@@ -31,24 +33,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// syncBuffer collects the supervisor's log and the app's output.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // harness is a running supervisor of the test app, with its control socket
 // served the way the release's daemon serves it.
 type harness struct {
@@ -59,7 +43,7 @@ type harness struct {
 	ln      net.Listener
 	ctl     string
 	pidFile string
-	out     *syncBuffer
+	out     *syncbuf.Buffer
 	signals chan os.Signal
 	runErr  chan error
 }
@@ -83,7 +67,7 @@ func start(t *testing.T, mode string, tweak func(*Config)) *harness {
 	h := &harness{
 		t: t, dir: dir, ln: ln, url: "http://" + ln.Addr().String(),
 		ctl: filepath.Join(dir, "app.sock"), pidFile: filepath.Join(dir, "app.pid"),
-		out: &syncBuffer{}, signals: make(chan os.Signal, 2), runErr: make(chan error, 1),
+		out: &syncbuf.Buffer{}, signals: make(chan os.Signal, 2), runErr: make(chan error, 1),
 	}
 	cfg := Config{
 		Name: "app", Version: "1.0.0", Root: dir,

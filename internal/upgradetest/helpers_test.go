@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/relkit/relkit/internal/syncbuf"
 )
 
 // moduleRoot is the relkit module's root, two levels above this package.
@@ -157,7 +159,7 @@ type system struct {
 	env  []string
 
 	cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *syncbuf.Buffer
 	done chan struct{}
 	err  error // start's exit, once done is closed
 }
@@ -191,7 +193,7 @@ func (s *system) start(prefix ...string) {
 	s.cmd = exec.Command(argv[0], argv[1:]...)
 	s.cmd.Dir = s.root
 	s.cmd.Env = s.env
-	s.logs = &syncBuffer{}
+	s.logs = &syncbuf.Buffer{}
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
@@ -487,24 +489,6 @@ func freePort(t testing.TB) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers and readers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // httpClient is a client with a timeout for the tests' requests.
