@@ -21,15 +21,11 @@ func (m *Migrator) Force(ctx context.Context, version int) error {
 	if version != NilVersion && mg == nil {
 		return fmt.Errorf("%w: force %d: the binary has no migration %d (use one of its versions, or none)", ErrUnknownVersion, version, version)
 	}
-	l, err := m.lock(ctx)
+	l, st, err := m.lockState(ctx)
 	if err != nil {
 		return err
 	}
 	defer m.unlock(ctx, l)
-	st, err := readState(ctx, l.s.DB(), l.dialect)
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
 	if err := m.prepare(ctx, l); err != nil {
 		return err
 	}

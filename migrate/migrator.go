@@ -160,6 +160,21 @@ func (m *Migrator) lock(ctx context.Context) (*locked, error) {
 	return &locked{s: s, dialect: s.Dialect()}, nil
 }
 
+// lockState takes the migration lock and reads the database's state. The
+// caller must call unlock; on error nothing is left locked.
+func (m *Migrator) lockState(ctx context.Context) (*locked, state, error) {
+	l, err := m.lock(ctx)
+	if err != nil {
+		return nil, state{}, err
+	}
+	st, err := readState(ctx, l.s.DB(), l.dialect)
+	if err != nil {
+		m.unlock(ctx, l)
+		return nil, state{}, fmt.Errorf("migrate: %w", err)
+	}
+	return l, st, nil
+}
+
 // prepare binds golang-migrate's driver to the locked session (creating
 // schema_migrations if needed) and creates relkit's history table: what
 // every write needs. Runs that find nothing to do skip it.

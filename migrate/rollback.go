@@ -24,16 +24,11 @@ func (m *Migrator) Rollback(ctx context.Context, opts RollbackOptions) (Result, 
 	if opts.To != 0 && m.find(int(opts.To)) == nil {
 		return Result{}, fmt.Errorf("%w: rollback to %d: the binary has no migration %d", ErrUnknownVersion, opts.To, opts.To)
 	}
-	l, err := m.lock(ctx)
+	l, st, err := m.lockState(ctx)
 	if err != nil {
 		return Result{}, err
 	}
 	defer m.unlock(ctx, l)
-
-	st, err := readState(ctx, l.s.DB(), l.dialect)
-	if err != nil {
-		return Result{}, fmt.Errorf("migrate: %w", err)
-	}
 	res := Result{Version: st.version}
 	if st.dirty {
 		return res, m.dirtyError(st, l.dialect.TransactionalDDL)

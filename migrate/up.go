@@ -39,16 +39,11 @@ func (r Result) NoChange() bool { return len(r.Ran) == 0 }
 // When ctx is cancelled Up finishes the migration in progress and returns an
 // [*InterruptedError]; it never reports an interrupted run as a success.
 func (m *Migrator) Up(ctx context.Context) (Result, error) {
-	l, err := m.lock(ctx)
+	l, st, err := m.lockState(ctx)
 	if err != nil {
 		return Result{}, err
 	}
 	defer m.unlock(ctx, l)
-
-	st, err := readState(ctx, l.s.DB(), l.dialect)
-	if err != nil {
-		return Result{}, fmt.Errorf("migrate: %w", err)
-	}
 	res := Result{Version: st.version}
 	if st.dirty {
 		return res, m.dirtyError(st, l.dialect.TransactionalDDL)
