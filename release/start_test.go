@@ -15,27 +15,10 @@ import (
 	"github.com/relkit/relkit/internal/syncbuf"
 )
 
-// startInProcess runs start through Run and returns its logs, a cancel
-// function standing for SIGTERM, and the exit code channel.
+// startInProcess runs testApp's start through Run; see startApp.
 func startInProcess(t *testing.T, env ...string) (*syncbuf.Buffer, context.CancelFunc, <-chan int) {
 	t.Helper()
-	logs := &syncbuf.Buffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	code := make(chan int, 1)
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		code <- testApp().Run(ctx, []string{"start"}, append(append([]string{"LOG_FORMAT=json"}, runtimeDirs(t)...), env...), nil, &syncbuf.Buffer{}, logs)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-finished:
-		case <-time.After(10 * time.Second):
-			t.Error("start did not return within 10s of cancellation")
-		}
-	})
-	return logs, cancel, code
+	return startApp(t, testApp(), env...)
 }
 
 func TestStartServesAndStops(t *testing.T) {
