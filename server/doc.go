@@ -16,9 +16,9 @@
 //
 // The central types are [Server], configured by [Options], and [Check] for
 // readiness. [RequestID], [Recover] and [AccessLog] are the middleware
-// [Server] applies by default, usable alone. [InheritedListeners] and
-// [StartProcess] are the two sides of handing listening sockets from one
-// process to the next. Static assets with digested names are in the
+// [Server] applies by default, usable alone. [InheritedListeners] takes
+// the listening sockets a parent (systemd or relkit's supervisor) handed
+// this process. Static assets with digested names are in the
 // sub-package [github.com/relkit/relkit/server/assets].
 //
 // # Listeners
@@ -92,13 +92,11 @@
 // and a few integers, which internal/sdnotify and this package implement in
 // about a hundred lines without a dependency.
 //
-// # Handing sockets to another process
+// # Sockets handed over by relkit's supervisor
 //
-// A parent passes its listeners to a child with [StartProcess], which puts
-// them at fds 3, 4, ... and sets RELKIT_LISTEN_FDS and
-// RELKIT_LISTEN_FDNAMES; the child's Server (or [InheritedListeners])
-// picks them up. Never use (*net.TCPListener).File with os/exec's
-// ExtraFiles for this: os.StartProcess calls Fd on each file, and for a
-// file from a net listener Fd switches the shared socket to blocking mode
-// (golang/go#24942), in the parent as in the child.
+// relkit's supervisor puts its listeners at fds 3, 4, ... of each
+// generation of the app and sets RELKIT_LISTEN_FDS and
+// RELKIT_LISTEN_FDNAMES; the generation's Server (or [InheritedListeners])
+// picks them up. The hand-over itself lives in relkit's internal handover
+// package, shared by the supervisor, daemon and this package.
 package server

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -19,9 +20,15 @@ import (
 // to the next generation of a server would.
 func shareListener(t *testing.T, ln net.Listener) net.Listener {
 	t.Helper()
-	fd, err := dupConn(ln.(*net.TCPListener))
+	// A raw dup through SyscallConn, as the supervisor's hand-over does:
+	// (*net.TCPListener).File would switch the shared socket to blocking.
+	rc, err := ln.(*net.TCPListener).SyscallConn()
 	if err != nil {
 		t.Fatal(err)
+	}
+	fd, dupErr := -1, error(nil)
+	if err := rc.Control(func(orig uintptr) { fd, dupErr = syscall.Dup(int(orig)) }); err != nil || dupErr != nil {
+		t.Fatal(err, dupErr)
 	}
 	f := os.NewFile(uintptr(fd), "shared")
 	defer f.Close()

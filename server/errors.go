@@ -1,6 +1,10 @@
 package server
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/relkit/relkit/internal/handover"
+)
 
 // ErrShutdownTimeout is returned by [Server.Run] when connections were
 // still open when ShutdownTimeout ran out; those connections were closed.
@@ -9,11 +13,11 @@ var ErrShutdownTimeout = errors.New("server: shutdown timeout exceeded; in-fligh
 // ErrListenEnv reports handed-over sockets that cannot be used: a malformed
 // LISTEN_FDS/RELKIT_LISTEN_FDS or LISTEN_FDNAMES, or a descriptor that is
 // not a listening stream socket.
-var ErrListenEnv = errors.New("server: unusable inherited listeners")
+var ErrListenEnv = handover.ErrListenEnv
 
 // ErrListenersTaken is returned by [InheritedListeners] when it is called a
 // second time in a process: the handed-over descriptors were already taken.
-var ErrListenersTaken = errors.New("server: inherited listeners were already taken by an earlier call; take them once and pass them on in Options.Listeners")
+var ErrListenersTaken = handover.ErrTaken
 
 // ErrNoHTTPListener is returned by [Server.Run] when several sockets were
 // handed over and none is named "http".

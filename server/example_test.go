@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"time"
 
 	"github.com/relkit/relkit/server"
@@ -76,26 +75,4 @@ func ExampleRequestID() {
 	// Output:
 	// request edge-7f3a
 	// edge-7f3a
-}
-
-// A supervisor hands its listening socket to each new generation of the
-// application; the child's Server serves it without binding anything.
-func ExampleStartProcess() {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	logf, err := os.Create(os.DevNull)
-	if err != nil {
-		panic(err)
-	}
-	p, err := server.StartProcess("/srv/myapp/bin/myapp", []string{"myapp", "start"}, &os.ProcAttr{
-		Env:   []string{"PATH=/usr/bin:/bin", "NOTIFY_SOCKET=/run/myapp/notify.sock"},
-		Files: []*os.File{nil, logf, logf},
-	}, []server.NamedListener{{Name: server.HTTPListenerName, Listener: ln}})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	p.Wait()
 }

@@ -1,44 +1,38 @@
 package server
 
 import (
-	"errors"
 	"fmt"
+	"log/slog"
 	"net"
-	"os"
-	"strconv"
 	"strings"
-	"sync/atomic"
-	"syscall"
+
+	"github.com/relkit/relkit/internal/handover"
+	"github.com/relkit/relkit/internal/relspec"
 )
 
-// Environment variables of the listener hand-over protocol.
+// Environment variables of the listener hand-over protocol, which a
+// [Server] reads from Options.Env.
 const (
 	// EnvListenFDs, EnvListenPID and EnvListenFDNames are systemd's socket
 	// activation variables (sd_listen_fds(3)). The sockets are used only
 	// when LISTEN_PID is this process's pid.
-	EnvListenFDs     = "LISTEN_FDS"
-	EnvListenPID     = "LISTEN_PID"
-	EnvListenFDNames = "LISTEN_FDNAMES"
+	EnvListenFDs     = relspec.EnvListenFDs
+	EnvListenPID     = relspec.EnvListenPID
+	EnvListenFDNames = relspec.EnvListenFDNames
 
 	// EnvRelkitListenFDs and EnvRelkitListenFDNames are relkit's own
-	// hand-over variables, set by [StartProcess]. A parent that starts its
-	// child through a fork+exec cannot know the child's pid before the
-	// exec, so these carry no pid; they take precedence over LISTEN_FDS.
-	EnvRelkitListenFDs     = "RELKIT_LISTEN_FDS"
-	EnvRelkitListenFDNames = "RELKIT_LISTEN_FDNAMES"
+	// hand-over variables, set by relkit's supervisor. A parent that
+	// starts its child through a fork+exec cannot know the child's pid
+	// before the exec, so these carry no pid; they take precedence over
+	// LISTEN_FDS.
+	EnvRelkitListenFDs     = relspec.EnvRelkitListenFDs
+	EnvRelkitListenFDNames = relspec.EnvRelkitListenFDNames
 )
 
 // HTTPListenerName is the name of the listener a [Server] serves when a
 // process is handed several: FileDescriptorName=http in a systemd .socket
-// unit, or the Name of a [NamedListener] given to [StartProcess].
-const HTTPListenerName = "http"
-
-// firstListenFD is SD_LISTEN_FDS_START: handed-over sockets start at fd 3.
-const firstListenFD = 3
-
-// maxListenFDs bounds the count parsed from the environment so that a
-// corrupt value cannot make us walk the whole fd table.
-const maxListenFDs = 1024
+// unit, or the listener relkit's supervisor hands over.
+const HTTPListenerName = handover.HTTPListenerName
 
 // NamedListener is a listening socket with the name a parent process gave
 // it (LISTEN_FDNAMES); the name is "" when the parent gave none.
@@ -47,112 +41,60 @@ type NamedListener struct {
 	net.Listener
 }
 
-// inheritedTaken guards the process-wide fds 3.. against being wrapped
-// twice: after the first call they are closed and their numbers may have
-// been reused for unrelated files.
-var inheritedTaken atomic.Bool
-
 // InheritedListeners takes the listening sockets this process was handed,
 // in fd order, as described by env: RELKIT_LISTEN_FDS/RELKIT_LISTEN_FDNAMES
 // when set, else systemd's LISTEN_FDS/LISTEN_FDNAMES when LISTEN_PID is
 // this process's pid. It returns nil, nil when nothing was handed over.
+// Use it when the application takes named sockets of its own besides
+// "http": serve the "http" ones with Options.Listeners.
 //
 // The sockets keep their O_NONBLOCK flag, and the original descriptors
 // 3, 4, ... are closed (the returned listeners hold close-on-exec
 // duplicates), so a program this process starts does not inherit them by
-// accident. Because of that, only the first call in a process takes
-// them; later calls return [ErrListenersTaken].
+// accident. Because of that, only the first call in a process takes them;
+// later calls return [ErrListenersTaken].
 //
 // env is the process environment as a map; InheritedListeners never reads
 // the environment itself.
 func InheritedListeners(env map[string]string) ([]NamedListener, error) {
-	n, names, err := parseListenEnv(env, os.Getpid())
-	if err != nil || n == 0 {
+	ls, err := handover.Inherited(env)
+	if err != nil || len(ls) == 0 {
 		return nil, err
 	}
-	if !inheritedTaken.CompareAndSwap(false, true) {
-		return nil, ErrListenersTaken
-	}
-	return listenersFromFDs(firstListenFD, n, names)
-}
-
-// parseListenEnv returns how many sockets were handed to the process with
-// pid and their names (one per socket, "" when unnamed).
-func parseListenEnv(env map[string]string, pid int) (int, []string, error) {
-	countVar, namesVar := EnvRelkitListenFDs, EnvRelkitListenFDNames
-	count, ok := env[countVar]
-	if !ok {
-		countVar, namesVar = EnvListenFDs, EnvListenFDNames
-		count, ok = env[countVar]
-		if !ok {
-			return 0, nil, nil
-		}
-		// sd_listen_fds(3): the variables are meant for the process
-		// whose pid LISTEN_PID names; anyone else ignores them (they were
-		// inherited from a parent that was socket-activated).
-		p, err := strconv.Atoi(env[EnvListenPID])
-		if err != nil || p != pid {
-			return 0, nil, nil
-		}
-	}
-	n, err := strconv.Atoi(count)
-	if err != nil || n < 0 || n > maxListenFDs {
-		return 0, nil, fmt.Errorf("%w: %s=%q is not a count of file descriptors (0..%d); fix or unset it", ErrListenEnv, countVar, count, maxListenFDs)
-	}
-	names := make([]string, n)
-	if v, ok := env[namesVar]; ok && n > 0 {
-		parts := strings.Split(v, ":")
-		if len(parts) != n {
-			return 0, nil, fmt.Errorf("%w: %s names %d sockets but %s=%d; give one name per socket, separated by ':'", ErrListenEnv, namesVar, len(parts), countVar, n)
-		}
-		copy(names, parts)
-	}
-	return n, names, nil
-}
-
-// listenersFromFDs wraps fds first..first+n-1 as listeners and closes the
-// originals. On error, every fd in the range is closed so that none leaks.
-func listenersFromFDs(first, n int, names []string) ([]NamedListener, error) {
-	out := make([]NamedListener, 0, n)
-	var errs []error
-	for i := range n {
-		fd := first + i
-		ln, err := listenerFromFD(fd, names[i])
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%w: fd %d (name %q): %w", ErrListenEnv, fd, names[i], err))
-			continue
-		}
-		out = append(out, NamedListener{Name: names[i], Listener: ln})
-	}
-	if len(errs) > 0 {
-		for _, l := range out {
-			l.Close()
-		}
-		return nil, errors.Join(errs...)
+	out := make([]NamedListener, len(ls))
+	for i, l := range ls {
+		out[i] = NamedListener{Name: l.Name, Listener: l.Listener}
 	}
 	return out, nil
 }
 
-func listenerFromFD(fd int, name string) (net.Listener, error) {
-	// Refuse anything that is not a listening stream socket before handing
-	// it to net, which would otherwise report a confusing error.
-	typ, err := syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_TYPE)
-	if err != nil {
-		syscall.Close(fd)
-		return nil, fmt.Errorf("not a socket (%w); the parent must pass listening sockets only", err)
+// pickHTTP returns the inherited listeners named "http", or the only one
+// when a single unnamed-for-us socket was handed over (a systemd .socket
+// unit without FileDescriptorName=). Unused listeners are closed.
+func pickHTTP(inherited []handover.NamedListener, log *slog.Logger) ([]net.Listener, error) {
+	if len(inherited) == 1 {
+		return []net.Listener{inherited[0].Listener}, nil
 	}
-	if typ != syscall.SOCK_STREAM {
-		syscall.Close(fd)
-		return nil, errors.New("not a stream socket; only TCP and Unix stream listeners can be served")
+	var lns []net.Listener
+	var names []string
+	for _, l := range inherited {
+		names = append(names, fmt.Sprintf("%q", l.Name))
+		if l.Name == HTTPListenerName {
+			lns = append(lns, l.Listener)
+		}
 	}
-	if acc, err := syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_ACCEPTCONN); err == nil && acc == 0 {
-		syscall.Close(fd)
-		return nil, errors.New("socket is not listening (Accept=yes sockets are not supported; use Accept=no)")
+	if len(lns) == 0 {
+		for _, l := range inherited {
+			l.Close()
+		}
+		return nil, fmt.Errorf("%w: got %s; name the HTTP socket \"http\" (FileDescriptorName=http in the .socket unit)", ErrNoHTTPListener, strings.Join(names, ", "))
 	}
-	// os.NewFile keeps a non-blocking descriptor non-blocking, and
-	// net.FileListener works on a close-on-exec duplicate, so closing f
-	// releases only the original number.
-	f := os.NewFile(uintptr(fd), "listen-fd-"+name)
-	defer f.Close()
-	return net.FileListener(f)
+	for _, l := range inherited {
+		if l.Name != HTTPListenerName {
+			log.Warn("closing an inherited listener the server does not serve; take it with InheritedListeners to use it",
+				slog.String("name", l.Name), slog.String("addr", l.Addr().String()))
+			l.Close()
+		}
+	}
+	return lns, nil
 }

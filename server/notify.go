@@ -7,15 +7,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/relkit/relkit/internal/relspec"
 	"github.com/relkit/relkit/internal/sdnotify"
 )
 
 // Variables of systemd's notification protocol (sd_notify(3),
 // sd_watchdog_enabled(3)).
 const (
-	EnvNotifySocket = "NOTIFY_SOCKET"
-	EnvWatchdogUSec = "WATCHDOG_USEC"
-	EnvWatchdogPID  = "WATCHDOG_PID"
+	EnvNotifySocket = relspec.EnvNotifySocket
+	EnvWatchdogUSec = relspec.EnvWatchdogUsec
+	EnvWatchdogPID  = relspec.EnvWatchdogPID
 )
 
 // notifier tells systemd (or relkit's supervisor) about the server's state.

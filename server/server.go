@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/relkit/relkit/internal/handover"
 )
 
 // Server serves one handler. Create it with [New] and run it with
@@ -260,47 +262,9 @@ func (s *Server) listen() ([]net.Listener, error) {
 	if len(lns) > 0 {
 		return lns, nil
 	}
-	inherited, err := InheritedListeners(o.Env)
+	ls, err := handover.Listen(o.Env, o.Addr)
 	if err != nil {
 		return nil, err
 	}
-	if len(inherited) > 0 {
-		return pickHTTP(inherited, o.Logger)
-	}
-	ln, err := net.Listen("tcp", o.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w (is another process using the port? set PORT to another one)", o.Addr, err)
-	}
-	return []net.Listener{ln}, nil
-}
-
-// pickHTTP returns the inherited listeners named "http", or the only one
-// when a single unnamed-for-us socket was handed over (a systemd .socket
-// unit without FileDescriptorName=). Unused listeners are closed.
-func pickHTTP(inherited []NamedListener, log *slog.Logger) ([]net.Listener, error) {
-	if len(inherited) == 1 {
-		return []net.Listener{inherited[0].Listener}, nil
-	}
-	var lns []net.Listener
-	var names []string
-	for _, l := range inherited {
-		names = append(names, fmt.Sprintf("%q", l.Name))
-		if l.Name == HTTPListenerName {
-			lns = append(lns, l.Listener)
-		}
-	}
-	if len(lns) == 0 {
-		for _, l := range inherited {
-			l.Close()
-		}
-		return nil, fmt.Errorf("%w: got %s; name the HTTP socket \"http\" (FileDescriptorName=http in the .socket unit)", ErrNoHTTPListener, strings.Join(names, ", "))
-	}
-	for _, l := range inherited {
-		if l.Name != HTTPListenerName {
-			log.Warn("closing an inherited listener the server does not serve; take it with InheritedListeners to use it",
-				slog.String("name", l.Name), slog.String("addr", l.Addr().String()))
-			l.Close()
-		}
-	}
-	return lns, nil
+	return pickHTTP(ls, o.Logger)
 }

@@ -1,4 +1,4 @@
-package server
+package handover
 
 import (
 	"errors"
@@ -7,12 +7,14 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/relkit/relkit/internal/relspec"
 )
 
 // StartProcess starts the program at path, like [os.StartProcess], and
 // hands it listeners as file descriptors 3, 4, ... in order, adding
 // RELKIT_LISTEN_FDS and RELKIT_LISTEN_FDNAMES to its environment; the
-// child's [InheritedListeners] (and so its [Server]) picks them up.
+// child's [Inherited] (and so its HTTP server) picks them up.
 //
 // attr.Files are the child's standard streams (at most three; a missing or
 // nil entry becomes /dev/null). attr.Env is the child's complete
@@ -41,7 +43,7 @@ func StartProcess(path string, argv []string, attr *os.ProcAttr, listeners []Nam
 	}
 	for _, l := range listeners {
 		if strings.Contains(l.Name, ":") {
-			return nil, fmt.Errorf("start %s: listener name %q contains ':', which separates names in %s; rename it", path, l.Name, EnvRelkitListenFDNames)
+			return nil, fmt.Errorf("start %s: listener name %q contains ':', which separates names in %s; rename it", path, l.Name, relspec.EnvRelkitListenFDNames)
 		}
 	}
 
@@ -83,15 +85,15 @@ func StartProcess(path string, argv []string, attr *os.ProcAttr, listeners []Nam
 	for _, kv := range attr.Env {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
-		case EnvListenFDs, EnvListenPID, EnvListenFDNames, EnvRelkitListenFDs, EnvRelkitListenFDNames:
+		case relspec.EnvListenFDs, relspec.EnvListenPID, relspec.EnvListenFDNames, relspec.EnvRelkitListenFDs, relspec.EnvRelkitListenFDNames:
 			continue
 		}
 		env = append(env, kv)
 	}
 	if len(listeners) > 0 {
 		env = append(env,
-			EnvRelkitListenFDs+"="+strconv.Itoa(len(listeners)),
-			EnvRelkitListenFDNames+"="+strings.Join(names, ":"))
+			relspec.EnvRelkitListenFDs+"="+strconv.Itoa(len(listeners)),
+			relspec.EnvRelkitListenFDNames+"="+strings.Join(names, ":"))
 	}
 
 	files := make([]uintptr, len(fds))
