@@ -42,14 +42,12 @@ type App[C any] struct {
 	// (capture it in a variable both closures share). Default: none.
 	Checks []Check[C]
 
-	// ServerOptions tunes the HTTP server: middleware switches
-	// (DisableRequestID, DisableRecover, DisableAccessLog), health paths,
-	// timeouts, ConfigureHTTP. start sets Addr (from PORT), Env, Name,
-	// Version, Logger, ShutdownTimeout and DrainDelay (from
-	// SHUTDOWN_TIMEOUT and DRAIN_DELAY) itself, whatever is given here,
-	// and appends Checks to ServerOptions.Checks. Default: the server
-	// package's defaults.
-	ServerOptions server.Options
+	// ServerOptions tunes the HTTP server start runs: middleware
+	// switches, health paths, timeouts. Where it listens, its logger,
+	// and its drain timing come from the configuration (PORT, LOG_*,
+	// SHUTDOWN_TIMEOUT, DRAIN_DELAY), so they are not options. Default:
+	// the server package's defaults.
+	ServerOptions ServerOptions
 
 	// Tasks are the named one-off tasks run by `eval TASK`.
 	Tasks Tasks[C]
@@ -68,6 +66,45 @@ type App[C any] struct {
 	// NNN_name.up.sql / NNN_name.down.sql files at its root. Nil: the app
 	// has no migrations.
 	Migrations fs.FS
+}
+
+// ServerOptions are the settings of the HTTP server that are the
+// application's to choose; each field is the field of the same name of
+// [server.Options], with the same default.
+type ServerOptions struct {
+	// ReadHeaderTimeout bounds reading a request's headers. Default 10s;
+	// negative disables it.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds reading a whole request. Default none.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds writing a response. Default none.
+	WriteTimeout time.Duration
+	// IdleTimeout bounds how long a keep-alive connection waits for its
+	// next request. Default 120s; negative disables it.
+	IdleTimeout time.Duration
+	// MaxHeaderBytes bounds the size of request headers. Default 64 KiB.
+	MaxHeaderBytes int
+	// DrainIdleTimeout is how long, once the listener is closed, an idle
+	// connection is given to send one last request. Default 1s.
+	DrainIdleTimeout time.Duration
+
+	// HealthPath and ReadyPath move the liveness and readiness
+	// endpoints. Default "/healthz" and "/readyz".
+	HealthPath, ReadyPath string
+	// DisableHealth turns off both health endpoints.
+	DisableHealth bool
+	// Checks are readiness checks besides [App.Checks], for checks that
+	// need no configuration.
+	Checks []server.Check
+
+	// DisableRequestID, DisableRecover and DisableAccessLog turn off the
+	// request ID, panic recovery and access log middleware.
+	DisableRequestID, DisableRecover, DisableAccessLog bool
+
+	// ConfigureHTTP, when set, is called with the http.Server before it
+	// serves, for settings these options do not cover. It must not
+	// replace ConnState or Handler.
+	ConfigureHTTP func(*http.Server)
 }
 
 // Check is a readiness check of an application: Run returns nil when the

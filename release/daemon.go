@@ -11,35 +11,31 @@ import (
 	"time"
 
 	"github.com/relkit/relkit/internal/control"
+	"github.com/relkit/relkit/internal/environ"
+	"github.com/relkit/relkit/internal/handover"
 	"github.com/relkit/relkit/internal/logfile"
 	"github.com/relkit/relkit/internal/pidfile"
+	"github.com/relkit/relkit/internal/relspec"
 	"github.com/relkit/relkit/internal/sdnotify"
-	"github.com/relkit/relkit/server"
 )
 
 const daemonSummary = "start in the background, supervised (restarted after a crash); returns once the app is ready"
 
-// superviseCommand is the hidden command daemon starts detached: the
-// supervisor process.
-const superviseCommand = "relkit-supervise"
-
-// daemon starts the supervisor in a new session, detached from the
+// daemonCommand starts the supervisor in a new session, detached from the
 // terminal, and waits until it reports the app ready (READY=1 on a
 // notification socket it is given) or exits. On failure it prints the
 // reason and the tail of the log and exits with the supervisor's status.
-func (r *runner[C]) daemon(ctx context.Context, args []string) error {
-	fs := r.flags("daemon", "", daemonSummary)
-	if err := r.parse(fs, args); err != nil {
+type daemonCommand struct{}
+
+func (c *daemonCommand) run(ctx context.Context, r *runner, args []string) error {
+	if err := r.noArgs(r.flags("daemon", "", daemonSummary), args, "daemon"); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return &UsageError{Problem: fmt.Sprintf("daemon takes no arguments, got %q", fs.Arg(0)), Try: r.name + " daemon"}
-	}
-	dcfg, err := r.daemonConfig()
+	dcfg, err := r.settings.Release()
 	if err != nil {
 		return err
 	}
-	p, err := r.paths()
+	p, err := r.settings.Paths()
 	if err != nil {
 		return err
 	}
@@ -50,41 +46,35 @@ func (r *runner[C]) daemon(ctx context.Context, args []string) error {
 	info, err := control.Ping(pctx, p.socket)
 	cancel()
 	if err == nil {
-		return fmt.Errorf("%s is already running (pid %d); stop it first: %s stop", r.name, info.PID, r.name)
+		return fmt.Errorf("%s is already running (pid %d); stop it first: %s stop", r.app.name, info.PID, r.app.name)
 	}
 	if pid, err := pidfile.Read(p.pidFile); err == nil {
 		// Never signalled: whoever has that PID now did not answer as us.
-		fmt.Fprintf(r.stderr, "%s: ignoring the stale PID file %s (pid %d does not answer on %s)\n", r.name, p.pidFile, pid, p.socket)
+		fmt.Fprintf(r.stderr, "%s: ignoring the stale PID file %s (pid %d does not answer on %s)\n", r.app.name, p.pidFile, pid, p.socket)
 	}
 
-	exe, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("find the release's own binary: %w", err)
-	}
+	exe := r.exe
 	logf, err := os.OpenFile(p.logFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("open the log file: %w (check RELEASE_LOG_DIR)", err)
 	}
 	defer logf.Close()
-	recv, err := sdnotify.Listen(filepath.Join(p.Tmp, r.name+".daemon.notify"))
+	recv, err := sdnotify.Listen(filepath.Join(p.Tmp, r.app.name+".daemon.notify"))
 	if err != nil {
 		return err
 	}
 	defer recv.Close()
-	env := make([]string, 0, len(r.env)+1)
-	for k, v := range r.env {
-		if k != "NOTIFY_SOCKET" {
-			env = append(env, k+"="+v)
-		}
-	}
-	env = append(env, "NOTIFY_SOCKET="+recv.Path())
+	// The supervisor inherits the process environment, never this
+	// release's env file: each release it runs reads its own.
+	env := r.env.ForChild()
+	env[relspec.EnvNotifySocket] = recv.Path()
 	// Sockets systemd passed to this process go on to the supervisor.
-	inherited, err := server.InheritedListeners(r.env)
+	inherited, err := handover.Inherited(r.env.Map())
 	if err != nil {
 		return err
 	}
-	proc, err := server.StartProcess(exe, []string{exe, superviseCommand}, &os.ProcAttr{
-		Dir: p.Root, Env: env, Files: []*os.File{nil, logf, logf},
+	proc, err := handover.StartProcess(exe, []string{exe, superviseCommandName}, &os.ProcAttr{
+		Dir: p.Root, Env: environ.List(env), Files: []*os.File{nil, logf, logf},
 		Sys: &syscall.SysProcAttr{Setsid: true},
 	}, inherited)
 	for _, l := range inherited {
@@ -126,7 +116,7 @@ func (r *runner[C]) daemon(ctx context.Context, args []string) error {
 					status = s
 				}
 				if kv == sdnotify.Ready {
-					fmt.Fprintf(r.stdout, "%s %s started (pid %d); log: %s\n", r.name, r.version, pid, p.logFile)
+					fmt.Fprintf(r.stdout, "%s %s started (pid %d); log: %s\n", r.app.name, r.app.version, pid, p.logFile)
 					return nil
 				}
 			}
@@ -141,16 +131,16 @@ func (r *runner[C]) daemon(ctx context.Context, args []string) error {
 			}
 			return r.bootFailure(p, status, ws)
 		case <-timeout.C:
-			return fmt.Errorf("%s did not report ready within %v (pid %d is still starting; see %s, and raise RELEASE_READY_TIMEOUT if the boot is slow)", r.name, dcfg.ReadyTimeout+15*time.Second, pid, p.logFile)
+			return fmt.Errorf("%s did not report ready within %v (pid %d is still starting; see %s, and raise RELEASE_READY_TIMEOUT if the boot is slow)", r.app.name, dcfg.ReadyTimeout+15*time.Second, pid, p.logFile)
 		case <-ctx.Done():
-			return fmt.Errorf("interrupted while waiting for %s (pid %d) to boot; it goes on in the background: %s pid / %s stop", r.name, pid, r.name, r.name)
+			return fmt.Errorf("interrupted while waiting for %s (pid %d) to boot; it goes on in the background: %s pid / %s stop", r.app.name, pid, r.app.name, r.app.name)
 		}
 	}
 }
 
 // bootFailure explains a supervisor that exited before the app was ready:
 // the reason it reported, the tail of the log, and its exit status.
-func (r *runner[C]) bootFailure(p runtimePaths, status string, ws syscall.WaitStatus) error {
+func (r *runner) bootFailure(p runtimePaths, status string, ws syscall.WaitStatus) error {
 	code := ExitFailure
 	if ws.Exited() && ws.ExitStatus() != 0 {
 		code = ws.ExitStatus()
@@ -160,7 +150,7 @@ func (r *runner[C]) bootFailure(p runtimePaths, status string, ws syscall.WaitSt
 		reason = "the supervisor " + describeWait(ws)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s failed to start: %s", r.name, reason)
+	fmt.Fprintf(&b, "%s failed to start: %s", r.app.name, reason)
 	if lines, err := logfile.Tail(p.logFile, 20); err == nil && len(lines) > 0 {
 		fmt.Fprintf(&b, "\nLast lines of %s:\n  %s", p.logFile, strings.Join(lines, "\n  "))
 	}

@@ -6,48 +6,20 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/relkit/relkit/internal/migratehook"
 	"github.com/relkit/relkit/runtimeconfig"
 )
 
-// migrateConfig holds the variables a release with migrations reads, on
-// top of runtimeconfig.Base's DATABASE_URL.
-type migrateConfig struct {
-	OnStart          bool          `env:"MIGRATE_ON_START" envDefault:"false" desc:"apply pending migrations at start, before serving (replicas take turns)"`
-	LockTimeout      time.Duration `env:"MIGRATE_LOCK_TIMEOUT" envDefault:"1m" desc:"how long migrate waits to connect and for another process's migration lock"`
-	AllowNewerSchema bool          `env:"MIGRATE_ALLOW_NEWER_SCHEMA" envDefault:"false" desc:"let start boot on a database migrated by a newer release"`
-}
-
-// Validate rejects a lock timeout that would never wait.
-func (c *migrateConfig) Validate() error {
-	if c.LockTimeout <= 0 {
-		return runtimeconfig.FieldError{Var: "MIGRATE_LOCK_TIMEOUT", Message: "want a positive duration such as 1m"}
-	}
-	return nil
-}
-
-// loadMigrateConfig reads the migration variables; an app without
-// migrations reads none.
-func (r *runner[C]) loadMigrateConfig() (migrateConfig, []runtimeconfig.Var, error) {
-	var mc migrateConfig
-	if r.app.Migrations == nil {
-		return mc, nil, nil
-	}
-	vars, err := runtimeconfig.Load(&mc, r.env, runtimeconfig.Options{Defaults: r.app.Defaults})
-	return mc, vars, err
-}
-
 // migrator opens the app's migrations against DATABASE_URL, or explains
 // what is missing: migrations, DATABASE_URL, or a driver import.
-func (r *runner[C]) migrator(base *runtimeconfig.Base, log *slog.Logger) (migratehook.Migrator, migrateConfig, error) {
-	mc, _, err := r.loadMigrateConfig()
+func (r *runner) migrator(base *runtimeconfig.Base, log *slog.Logger) (migratehook.Migrator, *migrateSettings, error) {
+	mc, err := r.settings.Migrate()
 	if err != nil {
 		return nil, mc, err
 	}
-	if r.app.Migrations == nil {
-		return nil, mc, fmt.Errorf("%s has no migrations: set release.App.Migrations to the embedded migrations directory", r.name)
+	if r.app.migrations == nil {
+		return nil, mc, fmt.Errorf("%s has no migrations: set release.App.Migrations to the embedded migrations directory", r.app.name)
 	}
 	if base.DatabaseURL == "" {
 		return nil, mc, &runtimeconfig.Error{Problems: []runtimeconfig.Problem{{Var: "DATABASE_URL",
@@ -63,7 +35,7 @@ func (r *runner[C]) migrator(base *runtimeconfig.Base, log *slog.Logger) (migrat
 		return nil, mc, &runtimeconfig.Error{Problems: []runtimeconfig.Problem{{Var: "DATABASE_URL",
 			Message: fmt.Sprintf("this binary links no database driver: add import _ %q to the application's main package", imp)}}}
 	}
-	m, err := impl.New(r.app.Migrations, base.DatabaseURL, migratehook.Options{LockTimeout: mc.LockTimeout, Logger: log, Command: r.name})
+	m, err := impl.New(r.app.migrations, base.DatabaseURL, migratehook.Options{LockTimeout: mc.LockTimeout, Logger: log, Command: r.app.name})
 	if err != nil {
 		return nil, mc, migrateError(err, mc)
 	}
@@ -73,7 +45,7 @@ func (r *runner[C]) migrator(base *runtimeconfig.Base, log *slog.Logger) (migrat
 // migrateError turns a migration error into what the release prints: a
 // DATABASE_URL problem is a configuration error (exit 78), a lock timeout
 // names the variable that sets it.
-func migrateError(err error, mc migrateConfig) error {
+func migrateError(err error, mc *migrateSettings) error {
 	switch {
 	case err == nil:
 		return nil
@@ -90,11 +62,11 @@ func migrateError(err error, mc migrateConfig) error {
 // to boot on a database migrated by a newer release unless
 // MIGRATE_ALLOW_NEWER_SCHEMA=true. An app without migrations, or without
 // DATABASE_URL, skips it.
-func (r *runner[C]) prepareDatabase(ctx context.Context, base *runtimeconfig.Base, log *slog.Logger) error {
-	if r.app.Migrations == nil {
+func (r *runner) prepareDatabase(ctx context.Context, base *runtimeconfig.Base, log *slog.Logger) error {
+	if r.app.migrations == nil {
 		return nil
 	}
-	mc, _, err := r.loadMigrateConfig()
+	mc, err := r.settings.Migrate()
 	if err != nil {
 		return err
 	}

@@ -16,24 +16,26 @@ const secretAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 
 const maxSecretLength = 4096
 
-func (r *runner[C]) genSecret(_ context.Context, args []string) error {
+// genSecretCommand prints a random secret.
+type genSecretCommand struct {
+	length int
+}
+
+func (c *genSecretCommand) run(_ context.Context, r *runner, args []string) error {
 	fs := r.flags("gen-secret", "[-length N]", genSecretSummary)
-	n := fs.Int("length", runtimeconfig.MinSecretKeyBase, "number of characters")
-	if err := r.parse(fs, args); err != nil {
+	fs.IntVar(&c.length, "length", runtimeconfig.MinSecretKeyBase, "number of characters")
+	if err := r.noArgs(fs, args, "gen-secret -length 64"); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return &UsageError{Problem: fmt.Sprintf("gen-secret takes no arguments, got %q", fs.Arg(0)), Try: r.name + " gen-secret -length 64"}
+	if c.length < 1 || c.length > maxSecretLength {
+		return &UsageError{Problem: fmt.Sprintf("-length must be from 1 to %d, got %d", maxSecretLength, c.length), Try: r.app.name + " gen-secret -length 64"}
 	}
-	if *n < 1 || *n > maxSecretLength {
-		return &UsageError{Problem: fmt.Sprintf("-length must be from 1 to %d, got %d", maxSecretLength, *n), Try: r.name + " gen-secret -length 64"}
-	}
-	s, err := randomSecret(*n)
+	s, err := randomSecret(c.length)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(r.stdout, s)
-	if *n < runtimeconfig.MinSecretKeyBase {
+	if c.length < runtimeconfig.MinSecretKeyBase {
 		fmt.Fprintf(r.stderr, "note: SECRET_KEY_BASE needs at least %d characters\n", runtimeconfig.MinSecretKeyBase)
 	}
 	return nil

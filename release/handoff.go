@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/relkit/relkit/internal/control"
-	"github.com/relkit/relkit/internal/supervisor"
+	"github.com/relkit/relkit/internal/supervised"
 )
 
 // Handoff carries an application's in-memory state (counters, caches,
@@ -71,8 +71,8 @@ func (h Handoff) timeout() time.Duration {
 
 // exportState answers the supervisor's handoff request in the old
 // release.
-func (r *runner[C]) exportState(ctx context.Context, log *slog.Logger) control.Result {
-	h := r.app.Handoff
+func (r *runner) exportState(ctx context.Context, log *slog.Logger) control.Result {
+	h := r.app.handoff
 	if h.Export == nil {
 		return control.Result{}
 	}
@@ -83,10 +83,10 @@ func (r *runner[C]) exportState(ctx context.Context, log *slog.Logger) control.R
 	switch {
 	case err != nil:
 		log.Error("handoff: export failed", "err", err)
-		return control.Fail(ExitFailure, "Handoff.Export of %s %s: %v", r.name, r.version, err)
+		return control.Fail(ExitFailure, "Handoff.Export of %s %s: %v", r.app.name, r.app.version, err)
 	case len(data) > h.maxSize():
 		log.Error("handoff: exported state too large", "bytes", len(data), "max", h.maxSize())
-		return control.Fail(ExitFailure, "Handoff.Export of %s %s returned %d bytes, more than Handoff.MaxSize (%d)", r.name, r.version, len(data), h.maxSize())
+		return control.Fail(ExitFailure, "Handoff.Export of %s %s returned %d bytes, more than Handoff.MaxSize (%d)", r.app.name, r.app.version, len(data), h.maxSize())
 	}
 	log.Info("handoff: state exported", "format", h.Format, "bytes", len(data), "took", time.Since(start).Round(time.Microsecond).String())
 	return control.Result{Handoff: &control.Handoff{Format: h.Format, Data: data}}
@@ -94,17 +94,18 @@ func (r *runner[C]) exportState(ctx context.Context, log *slog.Logger) control.R
 
 // importState takes over the state the supervisor hands this new
 // generation, before it serves.
-func (r *runner[C]) importState(ctx context.Context, log *slog.Logger) error {
-	file := r.env[supervisor.EnvHandoffFile]
+func (r *runner) importState(ctx context.Context, log *slog.Logger) error {
+	gen, _ := r.generation()
+	file := gen.HandoffFile
 	if file == "" {
 		return nil
 	}
-	h := r.app.Handoff
+	h := r.app.handoff
 	if h.Import == nil {
 		log.Info("handoff: the previous release handed over state, but this one has no Handoff.Import; starting afresh")
 		return nil
 	}
-	st, err := supervisor.ReadHandoff(file, h.maxSize())
+	st, err := supervised.ReadHandoff(file, h.maxSize())
 	if err != nil {
 		return fmt.Errorf("handoff: %w", err)
 	}

@@ -13,11 +13,11 @@ import (
 	"time"
 
 	"github.com/relkit/relkit/internal/control"
-	"github.com/relkit/relkit/internal/supervisor"
+	"github.com/relkit/relkit/internal/relspec"
 )
 
-func handoffRunner(h Handoff, env map[string]string) *runner[struct{}] {
-	return &runner[struct{}]{app: App[struct{}]{Name: "app", Handoff: h}, name: "app", version: "1.0.0", env: env}
+func handoffRunner(h Handoff, env map[string]string) *runner {
+	return newRunner(App[struct{}]{Name: "app", Version: "1.0.0", Handoff: h}.plain(), nil, env, nil, nil, nil)
 }
 
 func TestExportState(t *testing.T) {
@@ -66,7 +66,7 @@ func TestImportState(t *testing.T) {
 	if err := os.WriteFile(file, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{supervisor.EnvHandoffFile: file}
+	env := map[string]string{relspec.EnvControlSocket: filepath.Join(t.TempDir(), "gen.sock"), relspec.EnvHandoffFile: file}
 	var got string
 	record := func(_ context.Context, f int, data []byte) error {
 		got = fmt.Sprintf("%s format %d", data, f)

@@ -15,37 +15,41 @@ import (
 
 const healthSummary = "probe the running release's /healthz on PORT; exit 0 when healthy, 1 when not (for Docker's HEALTHCHECK)"
 
-// health asks the release running on this machine whether it is alive (or,
+// The health command asks the release running on this machine whether it is alive (or,
 // with -ready, ready) and turns the answer into the exit code, so that a
 // container image needs no curl:
 //
 //	HEALTHCHECK CMD ["/app/bin/hello", "health"]
-func (r *runner[C]) health(ctx context.Context, args []string) error {
+//
+// healthCommand probes the running release's health endpoints.
+type healthCommand struct {
+	ready   bool
+	timeout time.Duration
+}
+
+func (c *healthCommand) run(ctx context.Context, r *runner, args []string) error {
 	fs := r.flags("health", "[-ready] [-timeout DURATION]", healthSummary)
-	ready := fs.Bool("ready", false, "probe the readiness endpoint (/readyz) instead of liveness (/healthz)")
-	timeout := fs.Duration("timeout", 5*time.Second, "give up after this long")
-	if err := r.parse(fs, args); err != nil {
+	fs.BoolVar(&c.ready, "ready", false, "probe the readiness endpoint (/readyz) instead of liveness (/healthz)")
+	fs.DurationVar(&c.timeout, "timeout", 5*time.Second, "give up after this long")
+	if err := r.noArgs(fs, args, "health -h"); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return &UsageError{Problem: fmt.Sprintf("health takes no arguments, got %q", fs.Arg(0)), Try: r.name + " health -h"}
+	if c.timeout <= 0 {
+		return &UsageError{Problem: fmt.Sprintf("-timeout must be positive, got %s", c.timeout), Try: r.app.name + " health -timeout 5s"}
 	}
-	if *timeout <= 0 {
-		return &UsageError{Problem: fmt.Sprintf("-timeout must be positive, got %s", *timeout), Try: r.name + " health -timeout 5s"}
-	}
-	_, base, _, err := r.loadConfig()
+	base, err := r.settings.Base()
 	if err != nil {
 		return err
 	}
 	if base.Port == 0 {
 		return fmt.Errorf("PORT=0 makes the server pick a free port, so health cannot find it; set PORT to the port the release listens on")
 	}
-	o := r.app.ServerOptions
+	o := r.app.serverOptions
 	path := o.HealthPath
 	if path == "" {
 		path = server.DefaultHealthPath
 	}
-	if *ready {
+	if c.ready {
 		path = o.ReadyPath
 		if path == "" {
 			path = server.DefaultReadyPath
@@ -53,7 +57,7 @@ func (r *runner[C]) health(ctx context.Context, args []string) error {
 	}
 	url := "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(base.Port)) + path
 
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	status, body, err := probe(ctx, net.JoinHostPort("127.0.0.1", strconv.Itoa(base.Port)), path)
 	if err != nil {
@@ -68,7 +72,8 @@ func (r *runner[C]) health(ctx context.Context, args []string) error {
 
 // probe sends one HTTP/1.0 GET and returns the status ("200 OK") and up to
 // 512 bytes of the body. It speaks just enough HTTP for a health check, so
-// that every release does not link net/http's client (about 1 MB).
+// that every release does not link net/http's client (0.44 MB of a
+// stripped binary, measured on examples/hello).
 func probe(ctx context.Context, addr, path string) (status string, body []byte, err error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)

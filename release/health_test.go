@@ -18,7 +18,7 @@ import (
 	"github.com/relkit/relkit/internal/syncbuf"
 
 	"github.com/relkit/relkit/release"
-	"github.com/relkit/relkit/server"
+	"github.com/relkit/relkit/internal/handover"
 )
 
 // startApp runs app's start in process with env and returns its logs, a
@@ -117,7 +117,7 @@ func TestStartDrainDelayMustFitShutdownTimeout(t *testing.T) {
 func TestStartMiddlewareSwitches(t *testing.T) {
 	t.Parallel()
 	app := testApp()
-	app.ServerOptions = server.Options{DisableRequestID: true, HealthPath: "/-/live"}
+	app.ServerOptions = release.ServerOptions{DisableRequestID: true, HealthPath: "/-/live"}
 	logs, _, _ := startApp(t, app, "PORT=0")
 	url := localURL(waitLog(t, logs, "HTTP server listening")["addr"].(string))
 	resp, err := http.Get(url + "/-/live")
@@ -193,10 +193,10 @@ func TestExecStartServesHandedOverListener(t *testing.T) {
 	}
 	defer out.Close()
 	unused := strconv.Itoa(freePort(t))
-	p, err := server.StartProcess(os.Args[0], []string{os.Args[0], "start"}, &os.ProcAttr{
+	p, err := handover.StartProcess(os.Args[0], []string{os.Args[0], "start"}, &os.ProcAttr{
 		Env:   append([]string{"RELKIT_TEST_EXEC=1", "LOG_FORMAT=json", "PORT=" + unused}, runtimeDirs(t)...),
 		Files: []*os.File{nil, out, out},
-	}, []server.NamedListener{{Name: "http", Listener: ln}})
+	}, []handover.NamedListener{{Name: "http", Listener: ln}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,17 +9,20 @@ import (
 
 const helpSummary = "list the commands"
 
-func (r *runner[C]) help(_ context.Context, args []string) error {
-	fs := r.flags("help", "", helpSummary)
-	if err := r.parse(fs, args); err != nil {
+// helpCommand lists the commands.
+type helpCommand struct{}
+
+func (c *helpCommand) run(_ context.Context, r *runner, args []string) error {
+	if err := r.parse(r.flags("help", "", helpSummary), args); err != nil {
 		return err
 	}
 	r.writeHelp(r.stdout)
 	return nil
 }
 
-func (r *runner[C]) writeHelp(w io.Writer) {
-	fmt.Fprintf(w, "%s %s, a release built with relkit\n\nUsage: %s COMMAND [ARGS]\n\nCommands:\n", r.name, r.version, r.name)
+func (r *runner) writeHelp(w io.Writer) {
+	name := r.app.name
+	fmt.Fprintf(w, "%s %s, a release built with relkit\n\nUsage: %s COMMAND [ARGS]\n\nCommands:\n", name, r.app.version, name)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, c := range r.commands() {
 		if !c.hidden {
@@ -28,5 +31,5 @@ func (r *runner[C]) writeHelp(w io.Writer) {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nRun \"%s COMMAND -h\" for a command's flags, \"%s config\" for its configuration.\n"+
-		"Exit codes: 0 ok, 1 failure, 64 usage error, 78 configuration error.\n", r.name, r.name)
+		"Exit codes: 0 ok, 1 failure, 64 usage error, 78 configuration error.\n", name, name)
 }

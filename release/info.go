@@ -9,27 +9,14 @@ import (
 	"io/fs"
 	"path"
 	"sort"
-	"strings"
+
+	"github.com/relkit/relkit/internal/environ"
+	"github.com/relkit/relkit/internal/relspec"
 )
 
-// Info describes the running release.
-type Info struct {
-	Name    string
-	Version string
-}
-
-type infoKey struct{}
-
-func withInfo(ctx context.Context, i Info) context.Context {
-	return context.WithValue(ctx, infoKey{}, i)
-}
-
-// InfoFrom returns the release's name and version from a context given to a
-// Handler or a task.
-func InfoFrom(ctx context.Context) Info {
-	i, _ := ctx.Value(infoKey{}).(Info)
-	return i
-}
+// infoCommandName is the hidden command relkit build asks a freshly built
+// binary about itself.
+const infoCommandName = "relkit-info"
 
 const infoSummary = "print the release's name, version, defaults and migrations as JSON (for relkit build)"
 
@@ -55,18 +42,18 @@ type infoMigration struct {
 	SHA256 string `json:"sha256"`
 }
 
-// info prints the release description relkit build records in
+// infoCommand prints the release description relkit build records in
 // release.json. It reads no environment: it reports the code's defaults.
-func (r *runner[C]) info(_ context.Context, args []string) error {
-	fs := r.flags("relkit-info", "", infoSummary)
-	if err := r.parse(fs, args); err != nil {
+type infoCommand struct{}
+
+func (c *infoCommand) run(_ context.Context, r *runner, args []string) error {
+	if err := r.parse(r.flags(infoCommandName, "", infoSummary), args); err != nil {
 		return err
 	}
-	saved := r.env
-	r.env = map[string]string{}
-	_, base, vars, _ := r.loadConfig()
-	r.env = saved
-	bi := buildInfo{Name: r.name, Version: r.version, Server: r.app.Server, Port: base.Port,
+	empty := newSettings(r.app, environ.New(map[string]string{}), r.exe, r.cwd)
+	vars, _ := empty.Vars()
+	base, _ := empty.Base()
+	bi := buildInfo{Name: r.app.name, Version: r.app.version, Server: r.app.server, Port: base.Port,
 		Variables: []infoVariable{}, Migrations: []infoMigration{}}
 	for _, v := range vars {
 		iv := infoVariable{Name: v.Name, Secret: v.Secret, Required: v.Required}
@@ -75,7 +62,7 @@ func (r *runner[C]) info(_ context.Context, args []string) error {
 		}
 		bi.Variables = append(bi.Variables, iv)
 	}
-	ms, err := migrationFiles(r.app.Migrations)
+	ms, err := migrationFiles(r.app.migrations)
 	if err != nil {
 		return err
 	}
@@ -85,8 +72,9 @@ func (r *runner[C]) info(_ context.Context, args []string) error {
 	return enc.Encode(bi)
 }
 
-// migrationFiles lists the .sql files at the root of fsys with their
-// SHA-256, sorted by name.
+// migrationFiles lists the migration files at the root of fsys with their
+// SHA-256, sorted by name; anything else there is an error, as it is to
+// package migrate.
 func migrationFiles(fsys fs.FS) ([]infoMigration, error) {
 	if fsys == nil {
 		return nil, nil
@@ -97,8 +85,8 @@ func migrationFiles(fsys fs.FS) ([]infoMigration, error) {
 	}
 	var out []infoMigration
 	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
-			continue
+		if _, ok := relspec.ParseMigrationFile(e.Name()); e.IsDir() || !ok {
+			return nil, fmt.Errorf("the embedded migrations hold %s, which is not a migration file: want %s at the root", e.Name(), relspec.MigrationFilePattern)
 		}
 		b, err := fs.ReadFile(fsys, path.Clean(e.Name()))
 		if err != nil {

@@ -3,6 +3,7 @@ package release
 import (
 	"io"
 	"log/slog"
+	"os"
 
 	"github.com/lmittmann/tint"
 	"github.com/relkit/relkit/internal/logbuf"
@@ -17,17 +18,18 @@ import (
 // (internal/logbuf): an access log line per request would otherwise cost a
 // write(2) per request. Warnings and errors are written at once, and Run
 // writes what is left before it returns.
-func (r *runner[C]) newLogger(w io.Writer, level slog.Level, format runtimeconfig.LogFormat) *slog.Logger {
+func (r *runner) newLogger(w io.Writer, level slog.Level, format runtimeconfig.LogFormat) *slog.Logger {
 	term := isTerminal(w)
+	_, noColor := r.env.Lookup("NO_COLOR")
 	if term {
-		return slog.New(newHandler(w, level, format, term, r.env))
+		return slog.New(newHandler(w, level, format, term, noColor))
 	}
 	bw := logbuf.New(w, logbuf.DefaultInterval, logbuf.DefaultSize)
 	r.onExit = append(r.onExit, bw.Close)
-	return slog.New(logbuf.NewHandler(newHandler(bw, level, format, term, r.env), bw, slog.LevelWarn))
+	return slog.New(logbuf.NewHandler(newHandler(bw, level, format, term, noColor), bw, slog.LevelWarn))
 }
 
-func newHandler(w io.Writer, level slog.Level, format runtimeconfig.LogFormat, term bool, env map[string]string) slog.Handler {
+func newHandler(w io.Writer, level slog.Level, format runtimeconfig.LogFormat, term, noColor bool) slog.Handler {
 	if format == runtimeconfig.LogAuto || format == "" {
 		format = runtimeconfig.LogJSON
 		if term {
@@ -37,10 +39,19 @@ func newHandler(w io.Writer, level slog.Level, format runtimeconfig.LogFormat, t
 	if format == runtimeconfig.LogJSON {
 		return slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})
 	}
-	_, noColor := env["NO_COLOR"]
 	return tint.NewTextHandler(w, &tint.Options{
 		Level:      level,
 		TimeFormat: "15:04:05.000",
 		NoColor:    noColor || !term,
 	})
+}
+
+// isTerminal reports whether w is a character device such as a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -27,7 +27,11 @@ const migrateUsage = `[status | force VERSION | create [-dir DIR] NAME]
 Replicas may run migrate at once: they take turns on the database's lock, waiting at
 most MIGRATE_LOCK_TIMEOUT (connecting included).`
 
-func (r *runner[C]) migrate(ctx context.Context, args []string) error {
+// migrateCommand applies migrations, and runs migrate status, force and
+// create.
+type migrateCommand struct{}
+
+func (c *migrateCommand) run(ctx context.Context, r *runner, args []string) error {
 	fs := r.flags("migrate", migrateUsage, migrateSummary)
 	if err := r.parse(fs, args[:min(len(args), 1)]); err != nil {
 		return err
@@ -46,12 +50,15 @@ func (r *runner[C]) migrate(ctx context.Context, args []string) error {
 	case "create":
 		return r.migrateCreate(rest)
 	}
-	return &UsageError{Problem: fmt.Sprintf("unknown migrate command %q", sub), Try: r.name + " migrate -h"}
+	return &UsageError{Problem: fmt.Sprintf("unknown migrate command %q", sub), Try: r.app.name + " migrate -h"}
 }
 
-func (r *runner[C]) migrateUp(ctx context.Context) error {
+func (r *runner) migrateUp(ctx context.Context) error {
 	_, base, log, err := r.setup()
 	if err != nil {
+		return err
+	}
+	if err := r.applyEnvFile(); err != nil {
 		return err
 	}
 	m, mc, err := r.migrator(base, log)
@@ -72,12 +79,15 @@ func (r *runner[C]) migrateUp(ctx context.Context) error {
 	return nil
 }
 
-func (r *runner[C]) migrateStatus(ctx context.Context, args []string) error {
+func (r *runner) migrateStatus(ctx context.Context, args []string) error {
 	if len(args) > 0 {
-		return &UsageError{Problem: fmt.Sprintf("migrate status takes no arguments, got %q", args[0]), Try: r.name + " migrate status"}
+		return &UsageError{Problem: fmt.Sprintf("migrate status takes no arguments, got %q", args[0]), Try: r.app.name + " migrate status"}
 	}
 	_, base, log, err := r.setup()
 	if err != nil {
+		return err
+	}
+	if err := r.applyEnvFile(); err != nil {
 		return err
 	}
 	m, mc, err := r.migrator(base, log)
@@ -87,20 +97,23 @@ func (r *runner[C]) migrateStatus(ctx context.Context, args []string) error {
 	return migrateError(m.WriteStatus(ctx, r.stdout), mc)
 }
 
-func (r *runner[C]) migrateForce(ctx context.Context, args []string) error {
+func (r *runner) migrateForce(ctx context.Context, args []string) error {
 	if len(args) != 1 {
-		return &UsageError{Problem: "migrate force needs exactly one VERSION (a migration's version, or none)", Try: r.name + " migrate status   (lists the versions)"}
+		return &UsageError{Problem: "migrate force needs exactly one VERSION (a migration's version, or none)", Try: r.app.name + " migrate status   (lists the versions)"}
 	}
 	version := -1
 	if args[0] != "none" && args[0] != "-1" {
 		v, err := strconv.ParseUint(args[0], 10, 63)
 		if err != nil {
-			return &UsageError{Problem: fmt.Sprintf("migrate force %s: VERSION must be a migration's version or none", args[0]), Try: r.name + " migrate status   (lists the versions)"}
+			return &UsageError{Problem: fmt.Sprintf("migrate force %s: VERSION must be a migration's version or none", args[0]), Try: r.app.name + " migrate status   (lists the versions)"}
 		}
 		version = int(v)
 	}
 	_, base, log, err := r.setup()
 	if err != nil {
+		return err
+	}
+	if err := r.applyEnvFile(); err != nil {
 		return err
 	}
 	m, mc, err := r.migrator(base, log)
@@ -110,18 +123,18 @@ func (r *runner[C]) migrateForce(ctx context.Context, args []string) error {
 	if err := m.Force(ctx, version); err != nil {
 		return migrateError(err, mc)
 	}
-	fmt.Fprintf(r.stdout, "Database marked clean at version %s. Run %s migrate status to check, then %s migrate.\n", args[0], r.name, r.name)
+	fmt.Fprintf(r.stdout, "Database marked clean at version %s. Run %s migrate status to check, then %s migrate.\n", args[0], r.app.name, r.app.name)
 	return nil
 }
 
-func (r *runner[C]) migrateCreate(args []string) error {
+func (r *runner) migrateCreate(args []string) error {
 	fs := r.flags("migrate create", "[-dir DIR] NAME", "write the next VERSION_NAME.up.sql / .down.sql pair (development)")
 	dir := fs.String("dir", "migrations", "the migrations directory of the app's source tree")
 	if err := r.parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return &UsageError{Problem: "migrate create needs one NAME, e.g. add_clicks", Try: r.name + " migrate create add_clicks"}
+		return &UsageError{Problem: "migrate create needs one NAME, e.g. add_clicks", Try: r.app.name + " migrate create add_clicks"}
 	}
 	impl, ok := migratehook.Get()
 	if !ok {

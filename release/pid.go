@@ -10,17 +10,16 @@ import (
 
 const pidSummary = "print the OS PID of the running system"
 
-// pidCmd prints the PID of the process answering on the control socket:
-// the supervisor of a daemon, or the release started in the foreground.
-func (r *runner[C]) pidCmd(ctx context.Context, args []string) error {
-	fs := r.flags("pid", "", pidSummary)
-	if err := r.parse(fs, args); err != nil {
+// pidCommand prints the PID of the process answering on the control
+// socket: the supervisor of a daemon, or the release started in the
+// foreground.
+type pidCommand struct{}
+
+func (c *pidCommand) run(ctx context.Context, r *runner, args []string) error {
+	if err := r.noArgs(r.flags("pid", "", pidSummary), args, "pid"); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return &UsageError{Problem: fmt.Sprintf("pid takes no arguments, got %q", fs.Arg(0)), Try: r.name + " pid"}
-	}
-	p, err := r.paths()
+	p, err := r.settings.Paths()
 	if err != nil {
 		return err
 	}

@@ -13,24 +13,22 @@ import (
 
 const releasesSummary = "list the installed releases, their state (unpacked, current, permanent, old) and which one runs"
 
-// releasesCmd lists the releases installed under the root, asking the
+// releasesCommand lists the releases installed under the root, asking the
 // running system which one it runs.
-func (r *runner[C]) releasesCmd(ctx context.Context, args []string) error {
-	fs := r.flags("releases", "", releasesSummary)
-	if err := r.parse(fs, args); err != nil {
+type releasesCommand struct{}
+
+func (c *releasesCommand) run(ctx context.Context, r *runner, args []string) error {
+	if err := r.noArgs(r.flags("releases", "", releasesSummary), args, "releases"); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return &UsageError{Problem: fmt.Sprintf("releases takes no arguments, got %q", fs.Arg(0)), Try: r.name + " releases"}
-	}
-	p, err := r.paths()
+	p, err := r.settings.Paths()
 	if err != nil {
 		return err
 	}
 	if !p.Assembled {
 		return fmt.Errorf("releases lists the releases of an assembled release (relkit build); this binary runs from %s", p.Root)
 	}
-	root, err := install.Open(p.Root, r.name)
+	root, err := install.Open(p.Root, r.app.name)
 	if err != nil {
 		return err
 	}
@@ -65,11 +63,11 @@ func (r *runner[C]) releasesCmd(ctx context.Context, args []string) error {
 	tw.Flush()
 	switch {
 	case perr != nil:
-		fmt.Fprintf(r.stdout, "%s is not running.\n", r.name)
+		fmt.Fprintf(r.stdout, "%s is not running.\n", r.app.name)
 	case !listed:
-		fmt.Fprintf(r.stdout, "%s %s runs (pid %d), a release not installed in %s.\n", r.name, info.Version, info.PID, p.Root)
+		fmt.Fprintf(r.stdout, "%s %s runs (pid %d), a release not installed in %s.\n", r.app.name, info.Version, info.PID, p.Root)
 	default:
-		fmt.Fprintf(r.stdout, "%s %s runs (pid %d).\n", r.name, info.Version, info.PID)
+		fmt.Fprintf(r.stdout, "%s %s runs (pid %d).\n", r.app.name, info.Version, info.PID)
 	}
 	return nil
 }

@@ -10,16 +10,14 @@ import (
 
 const restartSummary = "restart the app of a daemon without closing its socket: the new one is ready before the old one stops"
 
-// restartCmd asks the supervisor for a new generation of the app.
-func (r *runner[C]) restartCmd(ctx context.Context, args []string) error {
-	fs := r.flags("restart", "", restartSummary)
-	if err := r.parse(fs, args); err != nil {
+// restartCommand asks the supervisor for a new generation of the app.
+type restartCommand struct{}
+
+func (c *restartCommand) run(ctx context.Context, r *runner, args []string) error {
+	if err := r.noArgs(r.flags("restart", "", restartSummary), args, "restart"); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return &UsageError{Problem: fmt.Sprintf("restart takes no arguments, got %q", fs.Arg(0)), Try: r.name + " restart"}
-	}
-	p, err := r.paths()
+	p, err := r.settings.Paths()
 	if err != nil {
 		return err
 	}
@@ -33,6 +31,6 @@ func (r *runner[C]) restartCmd(ctx context.Context, args []string) error {
 	if res.Status != 0 {
 		return &exitError{Code: res.Status, Err: res.Err()}
 	}
-	fmt.Fprintf(r.stdout, "%s restarted (app pid %d)\n", r.name, res.PID)
+	fmt.Fprintf(r.stdout, "%s restarted (app pid %d)\n", r.app.name, res.PID)
 	return nil
 }

@@ -10,18 +10,26 @@ import (
 
 const rollbackSummary = "revert migrations: the last one, -step N, -to VERSION (it and all after it), or -all -yes"
 
-func (r *runner[C]) rollback(ctx context.Context, args []string) error {
+// rollbackCommand reverts migrations.
+type rollbackCommand struct {
+	step     int
+	to       string
+	all, yes bool
+}
+
+func (c *rollbackCommand) run(ctx context.Context, r *runner, args []string) error {
 	fs := r.flags("rollback", "[-step N | -to VERSION | -all -yes]", rollbackSummary+
 		"\n\n-to VERSION works as Ecto's rollback(repo, VERSION): it reverts VERSION and every\nmigration applied after it. Migrations without a down file stop a rollback before\nanything is reverted.")
-	step := fs.Int("step", 0, "revert the last N migrations (default 1)")
-	to := fs.String("to", "", "revert migration VERSION and every migration after it")
-	all := fs.Bool("all", false, "revert every migration (needs -yes)")
-	yes := fs.Bool("yes", false, "confirm -all")
+	fs.IntVar(&c.step, "step", 0, "revert the last N migrations (default 1)")
+	fs.StringVar(&c.to, "to", "", "revert migration VERSION and every migration after it")
+	fs.BoolVar(&c.all, "all", false, "revert every migration (needs -yes)")
+	fs.BoolVar(&c.yes, "yes", false, "confirm -all")
+	step, to, all, yes := &c.step, &c.to, &c.all, &c.yes
 	if err := r.parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return &UsageError{Problem: fmt.Sprintf("rollback takes no arguments, got %q", fs.Arg(0)), Try: r.name + " rollback -step " + fs.Arg(0)}
+		return &UsageError{Problem: fmt.Sprintf("rollback takes no arguments, got %q", fs.Arg(0)), Try: r.app.name + " rollback -step " + fs.Arg(0)}
 	}
 	set := 0
 	for _, on := range []bool{*step != 0, *to != "", *all} {
@@ -30,24 +38,27 @@ func (r *runner[C]) rollback(ctx context.Context, args []string) error {
 		}
 	}
 	if set > 1 {
-		return &UsageError{Problem: "give only one of -step, -to and -all", Try: r.name + " rollback -h"}
+		return &UsageError{Problem: "give only one of -step, -to and -all", Try: r.app.name + " rollback -h"}
 	}
 	if *step < 0 {
-		return &UsageError{Problem: fmt.Sprintf("-step must be a positive number, got %d", *step), Try: r.name + " rollback -step 1"}
+		return &UsageError{Problem: fmt.Sprintf("-step must be a positive number, got %d", *step), Try: r.app.name + " rollback -step 1"}
 	}
 	var toVersion uint64
 	if *to != "" {
 		v, err := strconv.ParseUint(*to, 10, 63)
 		if err != nil || v == 0 {
-			return &UsageError{Problem: fmt.Sprintf("-to %s: want a migration's version", *to), Try: r.name + " migrate status   (lists the versions)"}
+			return &UsageError{Problem: fmt.Sprintf("-to %s: want a migration's version", *to), Try: r.app.name + " migrate status   (lists the versions)"}
 		}
 		toVersion = v
 	}
 	if *all && !*yes {
-		return &UsageError{Problem: "rollback -all reverts every migration and the data they hold; confirm with -yes", Try: r.name + " rollback -all -yes"}
+		return &UsageError{Problem: "rollback -all reverts every migration and the data they hold; confirm with -yes", Try: r.app.name + " rollback -all -yes"}
 	}
 	_, base, log, err := r.setup()
 	if err != nil {
+		return err
+	}
+	if err := r.applyEnvFile(); err != nil {
 		return err
 	}
 	m, mc, err := r.migrator(base, log)

@@ -6,11 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"sort"
-	"strings"
 
+	"github.com/relkit/relkit/internal/environ"
 	"github.com/relkit/relkit/runtimeconfig"
 )
 
@@ -22,13 +20,13 @@ import (
 // Run never reads the process environment or exits the process; [Main]
 // does that.
 func (a App[C]) Run(ctx context.Context, args, env []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	r := &runner[C]{app: a, procEnv: envMap(env), stdin: stdin, stdout: stdout, stderr: stderr}
-	r.env, r.envFile, r.envErr = loadEnvFile(r.procEnv)
-	r.name = a.Name
-	if r.name == "" {
-		r.name = "app"
-	}
-	r.version = resolveVersion(a.Version)
+	return run(ctx, a.plain(), nil, args, env, stdin, stdout, stderr)
+}
+
+// run runs one command line of app; sys is nil when nothing may touch the
+// process (App.Run).
+func run(ctx context.Context, a *app, sys system, args, env []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	r := newRunner(a, sys, environ.Map(env), stdin, stdout, stderr)
 	err := r.dispatch(ctx, args)
 	for _, f := range r.onExit {
 		f()
@@ -36,60 +34,35 @@ func (a App[C]) Run(ctx context.Context, args, env []string, stdin io.Reader, st
 	return r.exit(err)
 }
 
-// runner is one invocation of the command line.
-type runner[C any] struct {
-	app     App[C]
-	name    string
-	version string
-	// procEnv is the process environment; env is procEnv over the
-	// release's environment file (envFile, "" when none), which envErr
-	// reports problems of. Processes the release starts get procEnv, so
-	// that each reads its own release's file.
-	procEnv map[string]string
-	env     map[string]string
-	envFile string
-	envErr  error
-	stdin   io.Reader
-	stdout  io.Writer
-	stderr  io.Writer
-	// onExit runs before Run returns, e.g. to write buffered log lines.
+// runner is one run of the command line: the app, the streams, and the
+// environment and settings, read once and passed to the command.
+type runner struct {
+	app *app
+	sys system
+	// env is the process environment with the release's environment
+	// file beneath it.
+	env *environ.Env
+	// settings are loaded from env on first use, once each.
+	settings *settings
+	// exe and cwd are the binary's path and the working directory, which
+	// locate the release root.
+	exe, cwd string
+	stdin    io.Reader
+	stdout   io.Writer
+	stderr   io.Writer
+	// onExit runs before run returns, e.g. to write buffered log lines.
 	onExit []func() error
 }
 
-// command is one entry of the command line.
-type command[C any] struct {
-	name    string
-	summary string
-	run     func(r *runner[C], ctx context.Context, args []string) error
-	hidden  bool
+func newRunner(a *app, sys system, proc map[string]string, stdin io.Reader, stdout, stderr io.Writer) *runner {
+	exe, _ := os.Executable()
+	cwd, _ := os.Getwd()
+	env := environ.Load(proc, exe, cwd)
+	return &runner{app: a, sys: sys, env: env, settings: newSettings(a, env, exe, cwd),
+		exe: exe, cwd: cwd, stdin: stdin, stdout: stdout, stderr: stderr}
 }
 
-// commands lists the commands, one line each, in the order help shows them.
-func (r *runner[C]) commands() []command[C] {
-	return []command[C]{
-		{name: "start", summary: startSummary, run: (*runner[C]).start},
-		{name: "health", summary: healthSummary, run: (*runner[C]).health},
-		{name: "daemon", summary: daemonSummary, run: (*runner[C]).daemon},
-		{name: "stop", summary: stopSummary, run: (*runner[C]).stopCmd},
-		{name: "pid", summary: pidSummary, run: (*runner[C]).pidCmd},
-		{name: "restart", summary: restartSummary, run: (*runner[C]).restartCmd},
-		{name: "upgrade", summary: upgradeSummary, run: (*runner[C]).upgrade},
-		{name: "downgrade", summary: downgradeSummary, run: (*runner[C]).downgrade},
-		{name: "releases", summary: releasesSummary, run: (*runner[C]).releasesCmd},
-		{name: "rpc", summary: rpcSummary, run: (*runner[C]).rpc},
-		{name: "eval", summary: evalSummary, run: (*runner[C]).eval},
-		{name: "migrate", summary: migrateSummary, run: (*runner[C]).migrate, hidden: r.app.Migrations == nil},
-		{name: "rollback", summary: rollbackSummary, run: (*runner[C]).rollback, hidden: r.app.Migrations == nil},
-		{name: "config", summary: configSummary, run: (*runner[C]).config},
-		{name: "version", summary: versionSummary, run: (*runner[C]).versionCmd},
-		{name: "gen-secret", summary: genSecretSummary, run: (*runner[C]).genSecret},
-		{name: "help", summary: helpSummary, run: (*runner[C]).help},
-		{name: "relkit-info", summary: infoSummary, run: (*runner[C]).info, hidden: true},
-		{name: superviseCommand, summary: superviseSummary, run: (*runner[C]).supervise, hidden: true},
-	}
-}
-
-func (r *runner[C]) dispatch(ctx context.Context, args []string) error {
+func (r *runner) dispatch(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		r.writeHelp(r.stderr)
 		return &UsageError{Problem: "no command given"}
@@ -101,14 +74,14 @@ func (r *runner[C]) dispatch(ctx context.Context, args []string) error {
 	}
 	for _, c := range r.commands() {
 		if c.name == name {
-			return c.run(r, withInfo(ctx, Info{Name: r.name, Version: r.version}), args[1:])
+			return c.new().run(withInfo(ctx, Info{Name: r.app.name, Version: r.app.version}), r, args[1:])
 		}
 	}
-	return &UsageError{Problem: fmt.Sprintf("unknown command %q", name), Try: r.name + " help"}
+	return &UsageError{Problem: fmt.Sprintf("unknown command %q", name), Try: r.app.name + " help"}
 }
 
 // exit prints err the way its kind deserves and returns the exit code.
-func (r *runner[C]) exit(err error) int {
+func (r *runner) exit(err error) int {
 	var (
 		usage  *UsageError
 		config *runtimeconfig.Error
@@ -125,12 +98,12 @@ func (r *runner[C]) exit(err error) int {
 	case errors.As(err, &usage):
 		try := usage.Try
 		if try == "" {
-			try = r.name + " help"
+			try = r.app.name + " help"
 		}
 		fmt.Fprintf(r.stderr, "Error: %s\nTry: %s\n", usage.Problem, try)
 		return ExitUsage
 	case errors.As(err, &config):
-		fmt.Fprintf(r.stderr, "Error: %s\nTry: %s config   (lists every variable, its default and where its value came from)\n", config, r.name)
+		fmt.Fprintf(r.stderr, "Error: %s\nTry: %s config   (lists every variable, its default and where its value came from)\n", config, r.app.name)
 		return ExitConfig
 	case errors.Is(err, ErrNoHandler):
 		fmt.Fprintf(r.stderr, "Error: %s\n", err)
@@ -143,11 +116,11 @@ func (r *runner[C]) exit(err error) int {
 
 // flags returns a flag set for command name whose errors the runner turns
 // into usage errors; usage is the command's synopsis after its name.
-func (r *runner[C]) flags(name, usage, summary string) *flag.FlagSet {
+func (r *runner) flags(name, usage, summary string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
-		fmt.Fprintf(r.stdout, "Usage: %s %s %s\n\n%s\n", r.name, name, usage, summary)
+		fmt.Fprintf(r.stdout, "Usage: %s %s %s\n\n%s\n", r.app.name, name, usage, summary)
 		var hasFlags bool
 		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
 		if hasFlags {
@@ -161,7 +134,7 @@ func (r *runner[C]) flags(name, usage, summary string) *flag.FlagSet {
 }
 
 // parse parses args into fs, printing help on -h.
-func (r *runner[C]) parse(fs *flag.FlagSet, args []string) error {
+func (r *runner) parse(fs *flag.FlagSet, args []string) error {
 	err := fs.Parse(args)
 	switch {
 	case err == nil:
@@ -170,88 +143,35 @@ func (r *runner[C]) parse(fs *flag.FlagSet, args []string) error {
 		// The flag package has printed fs.Usage already.
 		return errHelp
 	default:
-		return &UsageError{Problem: err.Error(), Try: fmt.Sprintf("%s %s -h", r.name, fs.Name())}
+		return &UsageError{Problem: err.Error(), Try: fmt.Sprintf("%s %s -h", r.app.name, fs.Name())}
 	}
 }
 
-// loadConfig loads the configuration from the environment. vars describes
-// every variable read, even when err is not nil.
-func (r *runner[C]) loadConfig() (*C, *runtimeconfig.Base, []runtimeconfig.Var, error) {
-	cfg := new(C)
-	opts := runtimeconfig.Options{Defaults: r.app.Defaults}
-	vars, err := runtimeconfig.Load(cfg, r.env, opts)
-	_, migrateVars, migrateErr := r.loadMigrateConfig()
-	if b, ok := any(cfg).(interface{ BaseConfig() *runtimeconfig.Base }); ok {
-		return cfg, b.BaseConfig(), append(vars, migrateVars...), joinConfigErrors(r.envErr, err, migrateErr)
+// noArgs parses args of a command that takes flags only; try is the
+// command line a usage error suggests.
+func (r *runner) noArgs(fs *flag.FlagSet, args []string, try string) error {
+	if err := r.parse(fs, args); err != nil {
+		return err
 	}
-	// The configuration does not embed Base: read Base on its own.
-	base := new(runtimeconfig.Base)
-	baseVars, baseErr := runtimeconfig.Load(base, r.env, opts)
-	return cfg, base, append(append(baseVars, vars...), migrateVars...), joinConfigErrors(r.envErr, baseErr, err, migrateErr)
+	if fs.NArg() > 0 {
+		return &UsageError{Problem: fmt.Sprintf("%s takes no arguments, got %q", fs.Name(), fs.Arg(0)), Try: r.app.name + " " + try}
+	}
+	return nil
 }
 
-// joinConfigErrors merges configuration errors into one, so that every
-// problem is listed at once.
-func joinConfigErrors(errs ...error) error {
-	var merged runtimeconfig.Error
-	var other []error
-	for _, err := range errs {
-		var ce *runtimeconfig.Error
-		switch {
-		case err == nil:
-		case errors.As(err, &ce):
-			merged.Problems = append(merged.Problems, ce.Problems...)
-		default:
-			other = append(other, err)
-		}
+// applyEnvFile puts the release's environment file into the real
+// environment of this process before it runs app code, so that the Go
+// runtime and libraries see it: it re-executes the binary with the file's
+// variables added. Without a system to do it (App.Run), or when nothing
+// is missing, it does nothing.
+func (r *runner) applyEnvFile() error {
+	add := r.env.Unapplied()
+	if r.sys == nil || len(add) == 0 {
+		return nil
 	}
-	if len(merged.Problems) > 0 {
-		other = append([]error{&merged}, other...)
+	env := r.env.ForChild()
+	for k, v := range add {
+		env[k] = v
 	}
-	return errors.Join(other...)
-}
-
-// setup loads the configuration and builds the logger, as every command
-// that runs application code does.
-func (r *runner[C]) setup() (*C, *runtimeconfig.Base, *slog.Logger, error) {
-	cfg, base, _, err := r.loadConfig()
-	if err != nil {
-		var ce *runtimeconfig.Error
-		if errors.As(err, &ce) {
-			return nil, nil, nil, ce
-		}
-		return nil, nil, nil, err
-	}
-	log := r.newLogger(r.stderr, base.LogLevel.Level(), base.LogFormat).With("app", r.name)
-	return cfg, base, log, nil
-}
-
-func envMap(env []string) map[string]string {
-	m := make(map[string]string, len(env))
-	for _, kv := range env {
-		k, v, ok := strings.Cut(kv, "=")
-		if ok && k != "" {
-			m[k] = v
-		}
-	}
-	return m
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-// isTerminal reports whether w is a character device such as a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return r.sys.reexec(environ.List(env))
 }

@@ -17,8 +17,8 @@ type schemaReader interface {
 // migrate, through the migratehook registry), nil when there is nothing to
 // read: the app has no migrations or no DATABASE_URL. It fails when the
 // configuration is invalid or no database driver is linked.
-func (r *runner[C]) schemaReader() (schemaReader, error) {
-	if r.app.Migrations == nil {
+func (r *runner) schemaReader() (schemaReader, error) {
+	if r.app.migrations == nil {
 		return nil, nil
 	}
 	_, base, log, err := r.setup()
@@ -61,7 +61,7 @@ func checkSchema(ctx context.Context, name string, root *install.Root, running, 
 			return nil
 		}
 		return fmt.Errorf("the database's schema is at version %d, newer than release %s knows (its newest migration is %s); roll the database back first, with the running release, which has the down files:\n  %s\nthen run: %s downgrade %s",
-			v, target, migrationName(targetTop), rollbackCommand(name, runningVersions, targetTop, v), name, target)
+			v, target, migrationName(targetTop), rollbackCommandLine(name, runningVersions, targetTop, v), name, target)
 	}
 	runningTop := install.NoMigrations
 	if n := len(runningVersions); n > 0 {
@@ -71,13 +71,13 @@ func checkSchema(ctx context.Context, name string, root *install.Root, running, 
 		return nil
 	}
 	return fmt.Errorf("release %s has migrations up to %d, release %s only up to %s, and this binary cannot read the database's schema version; if migrations after %s were applied, roll them back first, with the running release:\n  %s\nthen run: %s downgrade %s -force",
-		running, runningTop, target, migrationName(targetTop), migrationName(targetTop), rollbackCommand(name, runningVersions, targetTop, runningTop), name, target)
+		running, runningTop, target, migrationName(targetTop), migrationName(targetTop), rollbackCommandLine(name, runningVersions, targetTop, runningTop), name, target)
 }
 
-// rollbackCommand is the rollback that takes the database from version to
+// rollbackCommandLine is the rollback that takes the database from version to
 // down to version keep: rollback -to the oldest known migration after keep
 // (it and every later one are reverted).
-func rollbackCommand(name string, known []int, keep, to int) string {
+func rollbackCommandLine(name string, known []int, keep, to int) string {
 	for _, v := range known {
 		if v > keep && v <= to {
 			return fmt.Sprintf("%s rollback -to %d", name, v)

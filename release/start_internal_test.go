@@ -18,7 +18,7 @@ func TestSupervised(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := supervised(tt.assembled, &daemonConfig{Supervise: tt.supervise}); tt.want != got {
+			if got := (&releaseSettings{Supervise: tt.supervise}).supervised(tt.assembled); tt.want != got {
 				t.Fatalf("want %v, got %v", tt.want, got)
 			}
 		})

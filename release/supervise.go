@@ -5,29 +5,33 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
-	"net"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
 	"github.com/relkit/relkit/internal/control"
+	"github.com/relkit/relkit/internal/handover"
 	"github.com/relkit/relkit/internal/logfile"
 	"github.com/relkit/relkit/internal/pidfile"
+	"github.com/relkit/relkit/internal/relspec"
 	"github.com/relkit/relkit/internal/sdnotify"
 	"github.com/relkit/relkit/internal/supervisor"
 	"github.com/relkit/relkit/runtimeconfig"
-	"github.com/relkit/relkit/server"
 )
 
 const superviseSummary = "run the supervisor in the foreground (daemon starts it detached)"
 
-// supervise is the supervisor process daemon starts detached: it logs to
-// the release's log file (see runSupervisor).
-func (r *runner[C]) supervise(ctx context.Context, args []string) error {
-	fs := r.flags(superviseCommand, "", superviseSummary)
-	if err := r.parse(fs, args); err != nil {
+// superviseCommandName is the hidden command daemon starts detached: the
+// supervisor process.
+const superviseCommandName = "relkit-supervise"
+
+// superviseCommand is the supervisor process daemon starts detached: it
+// logs to the release's log file (see runSupervisor).
+type superviseCommand struct{}
+
+func (c *superviseCommand) run(ctx context.Context, r *runner, args []string) error {
+	if err := r.parse(r.flags(superviseCommandName, "", superviseSummary), args); err != nil {
 		return err
 	}
 	return r.runSupervisor(ctx, false)
@@ -42,25 +46,25 @@ func (r *runner[C]) supervise(ctx context.Context, args []string) error {
 // foreground (start of an assembled release, the process systemd or Docker
 // runs) it logs to standard error, with the app's output passed through.
 // Its PID is the system's for its whole life.
-func (r *runner[C]) runSupervisor(ctx context.Context, foreground bool) error {
-	notify := r.env["NOTIFY_SOCKET"]
+func (r *runner) runSupervisor(ctx context.Context, foreground bool) error {
+	notify := r.env.Get(relspec.EnvNotifySocket)
 	fail := func(code int, err error) error {
 		sdnotify.Send(notify, "STATUS="+err.Error())
 		return &exitError{Code: code, Err: err}
 	}
-	dcfg, err := r.daemonConfig()
+	dcfg, err := r.settings.Release()
 	if err != nil {
 		return fail(ExitConfig, err)
 	}
-	base := new(runtimeconfig.Base)
-	if _, err := runtimeconfig.Load(base, r.env, runtimeconfig.Options{Defaults: r.app.Defaults}); err != nil {
+	base, err := r.settings.Base()
+	if err != nil {
 		var ce *runtimeconfig.Error
 		if errors.As(err, &ce) {
 			return fail(ExitConfig, err)
 		}
 		return fail(ExitFailure, err)
 	}
-	p, err := r.paths()
+	p, err := r.settings.Paths()
 	if err != nil {
 		return fail(ExitFailure, err)
 	}
@@ -78,7 +82,9 @@ func (r *runner[C]) runSupervisor(ctx context.Context, foreground bool) error {
 
 	// Where the supervisor logs, and where the app's output goes.
 	var out io.Writer = r.stderr
-	genEnv := r.procEnv
+	// Generations start from the process environment, never this
+	// release's env file: each reads its own release's file.
+	genEnv := r.env.ForChild()
 	if !foreground {
 		logw, err := logfile.Open(p.logFile, logfile.Options{MaxSize: int64(dcfg.LogMaxSize), Keep: dcfg.LogKeep})
 		if err != nil {
@@ -90,45 +96,43 @@ func (r *runner[C]) runSupervisor(ctx context.Context, foreground bool) error {
 	} else if isTerminal(r.stderr) && (base.LogFormat == "" || base.LogFormat == runtimeconfig.LogAuto) {
 		// The app writes into a pipe, where "auto" would mean JSON: keep
 		// the terminal's text format for both.
-		genEnv = maps.Clone(r.procEnv)
 		genEnv["LOG_FORMAT"] = string(runtimeconfig.LogText)
 	}
-	log := r.newLogger(out, base.LogLevel.Level(), base.LogFormat).With("app", r.name, "component", "supervisor")
+	log := r.newLogger(out, base.LogLevel.Level(), base.LogFormat).With("app", r.app.name, "component", "supervisor")
 	if pid, err := pidfile.Read(p.pidFile); err == nil {
 		log.Warn("replacing a stale PID file; its process was not signalled", "path", p.pidFile, "pid", pid)
 		os.Remove(p.pidFile)
 	}
 
-	listeners, err := server.InheritedListeners(r.env)
-	if err != nil {
-		return fail(ExitFailure, err)
+	// The sockets handed to this process, else (with the HTTP server on)
+	// PORT: the supervisor holds them for every generation.
+	var listeners []handover.NamedListener
+	if base.ServerEnabled(r.app.server) {
+		listeners, err = handover.Listen(r.env.Map(), fmt.Sprintf(":%d", base.Port))
+	} else {
+		listeners, err = handover.Inherited(r.env.Map())
 	}
-	if len(listeners) == 0 && base.ServerEnabled(r.app.Server) {
-		ln, err := net.Listen("tcp", fmt.Sprintf(":%d", base.Port))
-		if err != nil {
-			log.Error("cannot listen", "port", base.Port, "err", err)
-			return fail(ExitFailure, fmt.Errorf("listen on :%d: %w (is another process using the port? set PORT to another one)", base.Port, err))
-		}
-		listeners = append(listeners, server.NamedListener{Name: server.HTTPListenerName, Listener: ln})
+	if err != nil {
+		log.Error("cannot listen", "port", base.Port, "err", err)
+		return fail(ExitFailure, err)
 	}
 	for _, l := range listeners {
 		defer l.Close()
 		log.Info("listening", "name", l.Name, "addr", l.Addr().String())
 	}
 
-	exe, err := os.Executable()
-	if err != nil {
-		return fail(ExitFailure, err)
-	}
+	exe := r.exe
 	// Signals the supervisor acts on besides SIGTERM and SIGINT (which
 	// cancel ctx through Main): SIGHUP restarts the app, SIGUSR1 and
 	// SIGUSR2 are passed on to it.
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
-	becomeSubreaper()
+	if err := supervisor.BecomeSubreaper(); err != nil {
+		log.Warn("cannot become the child subreaper; orphans of the app are reaped by init", "err", err)
+	}
 	sup, err := supervisor.New(supervisor.Config{
-		Name: r.name, Version: r.version, Root: p.Root,
+		Name: r.app.name, Version: r.app.version, Root: p.Root,
 		Binary:              exe,
 		Args:                []string{"start"},
 		Env:                 genEnv,
@@ -161,7 +165,7 @@ func (r *runner[C]) runSupervisor(ctx context.Context, foreground bool) error {
 		defer cancel()
 		ctl.Shutdown(sctx)
 	}()
-	log.Info("supervisor started", "pid", os.Getpid(), "version", r.version, "binary", exe, "foreground", foreground)
+	log.Info("supervisor started", "pid", os.Getpid(), "version", r.app.version, "binary", exe, "foreground", foreground)
 
 	err = sup.Run(ctx)
 	var boot *supervisor.BootError

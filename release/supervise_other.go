@@ -4,6 +4,5 @@ package release
 
 import "syscall"
 
-func becomeSubreaper() {}
-
+// dupTo makes descriptor to a duplicate of from.
 func dupTo(from, to int) { syscall.Dup2(from, to) }

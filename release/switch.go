@@ -10,6 +10,7 @@ import (
 
 	"github.com/relkit/relkit/internal/control"
 	"github.com/relkit/relkit/internal/install"
+	"github.com/relkit/relkit/internal/relspec"
 )
 
 // switchRequest is what upgrade and downgrade ask of switchRelease.
@@ -39,37 +40,37 @@ type switchRequest struct {
 // The root's change lock is held throughout. When step 2 fails the old
 // release keeps serving, what step 1 unpacked is removed and RELEASES is
 // left byte for byte as it was.
-func (r *runner[C]) switchRelease(ctx context.Context, req switchRequest) error {
-	p, err := r.paths()
+func (r *runner) switchRelease(ctx context.Context, req switchRequest) error {
+	p, err := r.settings.Paths()
 	if err != nil {
 		return err
 	}
 	if !p.Assembled {
 		return fmt.Errorf("%s works on an assembled release (relkit build), whose binaries live in ROOT/releases/VSN/; this binary runs from %s", req.cmd, p.Root)
 	}
-	if err := install.CheckVersion(req.version); err != nil {
-		return &UsageError{Problem: err.Error(), Try: fmt.Sprintf("%s releases   (lists the installed versions)", r.name)}
+	if err := relspec.CheckVersion(req.version); err != nil {
+		return &UsageError{Problem: err.Error(), Try: fmt.Sprintf("%s releases   (lists the installed versions)", r.app.name)}
 	}
-	dcfg, err := r.daemonConfig()
+	dcfg, err := r.settings.Release()
 	if err != nil {
 		return err
 	}
-	root, err := install.Open(p.Root, r.name)
+	root, err := install.Open(p.Root, r.app.name)
 	if err != nil {
 		return err
 	}
 	info, err := control.Ping(ctx, p.socket)
 	if errors.Is(err, control.ErrNotRunning) {
-		return fmt.Errorf("%w; %s switches a running system: start it first (%s start, or %s daemon)", r.notRunning(p), req.cmd, r.name, r.name)
+		return fmt.Errorf("%w; %s switches a running system: start it first (%s start, or %s daemon)", r.notRunning(p), req.cmd, r.app.name, r.app.name)
 	}
 	if err != nil {
 		return err
 	}
 	switch {
 	case info.Mode != control.ModeSupervisor:
-		return fmt.Errorf("%s (pid %d) runs without a supervisor, so nothing holds its socket while the release is switched; start it from the assembled release (bin/%s start or daemon)", r.name, info.PID, r.name)
+		return fmt.Errorf("%s (pid %d) runs without a supervisor, so nothing holds its socket while the release is switched; start it from the assembled release (bin/%s start or daemon)", r.app.name, info.PID, r.app.name)
 	case !slices.Contains(info.Ops, control.OpUpgrade):
-		return fmt.Errorf("the running %s %s (pid %d) was started by a relkit release that cannot switch releases; stop it and start it with this release once (%s stop; %s start), then %s works", r.name, info.Version, info.PID, r.name, r.name, req.cmd)
+		return fmt.Errorf("the running %s %s (pid %d) was started by a relkit release that cannot switch releases; stop it and start it with this release once (%s stop; %s start), then %s works", r.app.name, info.Version, info.PID, r.app.name, r.app.name, req.cmd)
 	case info.Version == req.version:
 		return fmt.Errorf("release %s is running already (pid %d)", req.version, info.PID)
 	}
@@ -94,7 +95,7 @@ func (r *runner[C]) switchRelease(ctx context.Context, req switchRequest) error 
 		fmt.Fprintf(r.stdout, "Unpacked release %s\n", req.version)
 		if len(res.Skipped) > 0 {
 			fmt.Fprintf(r.stderr, "Note: the tarball's files at the release root were not installed: %s. An upgrade installs only releases/%s/ and bin/%s; unpack the tarball over the root to update them: tar -xzf %s -C %s\n",
-				strings.Join(res.Skipped, ", "), req.version, r.name, res.Tarball, p.Root)
+				strings.Join(res.Skipped, ", "), req.version, r.app.name, res.Tarball, p.Root)
 		}
 	case notInstalled != nil:
 		return notInstalled
@@ -118,7 +119,7 @@ func (r *runner[C]) switchRelease(ctx context.Context, req switchRequest) error 
 	if !req.force {
 		db, err := r.schemaReader()
 		if err == nil {
-			err = checkSchema(ctx, r.name, root, info.Version, req.version, db)
+			err = checkSchema(ctx, r.app.name, root, info.Version, req.version, db)
 		}
 		if err != nil {
 			return undo(err)
@@ -155,7 +156,7 @@ func (r *runner[C]) switchRelease(ctx context.Context, req switchRequest) error 
 	}
 	fmt.Fprintf(r.stdout, "Installed release %s\n", req.version)
 	if err := root.MakePermanent(req.version); err != nil {
-		return fmt.Errorf("release %s runs now (app pid %d) but is not permanent: %w; bin/%s still starts the previous release", req.version, res.PID, err, r.name)
+		return fmt.Errorf("release %s runs now (app pid %d) but is not permanent: %w; bin/%s still starts the previous release", req.version, res.PID, err, r.app.name)
 	}
 	fmt.Fprintf(r.stdout, "Made release %s permanent\n", req.version)
 	return nil

@@ -9,9 +9,13 @@ import (
 
 const upgradeSummary = "switch the running system to release VSN without dropping a connection: unpack, install, make permanent"
 
-// upgrade unpacks release VSN next to the running one and switches the
-// running system to it (see switchRelease).
-func (r *runner[C]) upgrade(ctx context.Context, args []string) error {
+// upgradeCommand unpacks release VSN next to the running one and switches
+// the running system to it (see switchRelease).
+type upgradeCommand struct {
+	tarball string
+}
+
+func (c *upgradeCommand) run(ctx context.Context, r *runner, args []string) error {
 	fs := r.flags("upgrade", "VSN [-tarball PATH]", upgradeSummary+`
 
 The tarball is releases/VSN/NAME-VSN*.tar.gz (copy it there with its .sha256
@@ -24,17 +28,17 @@ one keeps serving, what was unpacked is removed, releases/RELEASES is left
 as it was, and upgrade exits 1 with the new release's last lines of output.
 A release installed already (the releases command lists them) is switched to
 without unpacking.`)
-	tarball := fs.String("tarball", "", "the release tarball to install (its checksum in PATH.sha256); default: the one in releases/VSN/")
+	fs.StringVar(&c.tarball, "tarball", "", "the release tarball to install (its checksum in PATH.sha256); default: the one in releases/VSN/")
 	vsn, err := r.parseVersion(fs, args, "upgrade 1.1.0")
 	if err != nil {
 		return err
 	}
-	return r.switchRelease(ctx, switchRequest{cmd: "upgrade", version: vsn, tarball: *tarball, unpack: true})
+	return r.switchRelease(ctx, switchRequest{cmd: "upgrade", version: vsn, tarball: c.tarball, unpack: true})
 }
 
 // parseVersion parses a command line of one VSN argument and flags, given
 // before or after it.
-func (r *runner[C]) parseVersion(fs *flag.FlagSet, args []string, example string) (string, error) {
+func (r *runner) parseVersion(fs *flag.FlagSet, args []string, example string) (string, error) {
 	var vsn string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		vsn, args = args[0], args[1:]
@@ -48,9 +52,9 @@ func (r *runner[C]) parseVersion(fs *flag.FlagSet, args []string, example string
 	}
 	switch {
 	case vsn == "":
-		return "", &UsageError{Problem: fs.Name() + " needs the version to switch to", Try: r.name + " " + example}
+		return "", &UsageError{Problem: fs.Name() + " needs the version to switch to", Try: r.app.name + " " + example}
 	case len(rest) > 0:
-		return "", &UsageError{Problem: fmt.Sprintf("%s takes one version, got also %q", fs.Name(), rest[0]), Try: r.name + " " + example}
+		return "", &UsageError{Problem: fmt.Sprintf("%s takes one version, got also %q", fs.Name(), rest[0]), Try: r.app.name + " " + example}
 	}
 	return vsn, nil
 }

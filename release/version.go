@@ -29,14 +29,19 @@ func resolveVersion(appVersion string) string {
 	return "devel"
 }
 
-func (r *runner[C]) versionCmd(_ context.Context, args []string) error {
+// versionCommand prints the name and version.
+type versionCommand struct {
+	verbose bool
+}
+
+func (c *versionCommand) run(_ context.Context, r *runner, args []string) error {
 	fs := r.flags("version", "[-v]", versionSummary)
-	verbose := fs.Bool("v", false, "also print the VCS revision, Go version and OS/arch")
+	fs.BoolVar(&c.verbose, "v", false, "also print the VCS revision, Go version and OS/arch")
 	if err := r.parse(fs, args); err != nil {
 		return err
 	}
-	fmt.Fprintf(r.stdout, "%s %s\n", r.name, r.version)
-	if !*verbose {
+	fmt.Fprintf(r.stdout, "%s %s\n", r.app.name, r.app.version)
+	if !c.verbose {
 		return nil
 	}
 	revision, modified, built := "unknown", "", ""

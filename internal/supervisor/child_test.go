@@ -17,8 +17,10 @@ import (
 	"time"
 
 	"github.com/relkit/relkit/internal/control"
+	"github.com/relkit/relkit/internal/handover"
+	"github.com/relkit/relkit/internal/relspec"
 	"github.com/relkit/relkit/internal/sdnotify"
-	"github.com/relkit/relkit/server"
+	"github.com/relkit/relkit/internal/supervised"
 )
 
 // Modes of the test app (the test binary re-executed with
@@ -57,11 +59,11 @@ func childMain(mode string) int {
 	}
 	// Before anything touches it: is the shared socket non-blocking?
 	nonblocking := "no socket"
-	if env[server.EnvRelkitListenFDs] != "" {
+	if env[relspec.EnvRelkitListenFDs] != "" {
 		nb, err := nonblockingFD(3)
 		nonblocking = fmt.Sprint(nb, err)
 	}
-	gen := env[EnvGeneration]
+	gen := env[relspec.EnvGeneration]
 	boots := 0
 	if p := env["SUPERVISOR_TEST_COUNTER"]; p != "" {
 		b, _ := os.ReadFile(p)
@@ -82,14 +84,14 @@ func childMain(mode string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
 
-	ls, err := server.InheritedListeners(env)
+	ls, err := handover.Inherited(env)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "inherit:", err)
 		return 1
 	}
 	state := env["SUPERVISOR_TEST_STATE"]
-	if p := env[EnvHandoffFile]; p != "" {
-		h, err := ReadHandoff(p, 1<<20)
+	if p := env[relspec.EnvHandoffFile]; p != "" {
+		h, err := supervised.ReadHandoff(p, 1<<20)
 		if err != nil || h.Format != 7 {
 			fmt.Fprintf(os.Stderr, "import: format %v, %v\n", h, err)
 			return 1
@@ -123,7 +125,7 @@ func childMain(mode string) int {
 	errc := make(chan error, 1)
 	go func() { errc <- drainServe(ctx, findListener(ls, "http"), mux) }()
 
-	ln, err := control.Listen(env[EnvControlSocket])
+	ln, err := control.Listen(env[relspec.EnvControlSocket])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "control:", err)
 		return 1
@@ -220,7 +222,7 @@ func drainServe(ctx context.Context, ln net.Listener, h http.Handler) error {
 }
 
 // findListener returns the listener called name, or nil.
-func findListener(ls []server.NamedListener, name string) net.Listener {
+func findListener(ls []handover.NamedListener, name string) net.Listener {
 	for _, l := range ls {
 		if l.Name == name {
 			return l.Listener

@@ -6,7 +6,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/relkit/relkit/server"
+	"github.com/relkit/relkit/internal/handover"
 )
 
 // Config configures a [Supervisor]. Binary, Name and Tmp are required; every
@@ -27,10 +27,13 @@ type Config struct {
 	// Args are the generation's arguments after the program name.
 	// Default: ["start"].
 	Args []string
-	// Env is the generation's environment. The supervisor adds
-	// NOTIFY_SOCKET, RELKIT_CONTROL_SOCKET, RELKIT_GENERATION,
-	// RELKIT_LISTEN_FDS and RELKIT_LISTEN_FDNAMES, replacing any values
-	// given (and dropping systemd's LISTEN_* variables).
+	// Env is the process environment every generation starts from: the
+	// supervisor's own, never an environment file's. Each generation gets
+	// its own release's environment file beneath it (see
+	// internal/environ.ForRelease), and the supervisor adds NOTIFY_SOCKET,
+	// RELKIT_CONTROL_SOCKET, RELKIT_GENERATION, RELKIT_LISTEN_FDS and
+	// RELKIT_LISTEN_FDNAMES, replacing any values given (and dropping
+	// systemd's LISTEN_* variables).
 	Env map[string]string
 	// Dir is the generation's working directory. Default: the
 	// supervisor's.
@@ -39,7 +42,7 @@ type Config struct {
 	// Listeners are handed to every generation as descriptors 3, 4, … in
 	// order. The supervisor keeps them open across generations and never
 	// accepts on them.
-	Listeners []server.NamedListener
+	Listeners []handover.NamedListener
 
 	// Tmp is the private directory (RELEASE_TMP) for each generation's
 	// notification and control sockets. Required.

@@ -10,7 +10,7 @@
 //
 //   - started from [Config].Binary (an explicit path, so an upgrade can run
 //     another release's binary) with the sockets as descriptors 3, 4, …
-//     (RELKIT_LISTEN_FDS, see [github.com/relkit/relkit/server.StartProcess]),
+//     (RELKIT_LISTEN_FDS, see internal/handover),
 //     its own NOTIFY_SOCKET, and RELKIT_CONTROL_SOCKET where it serves rpc;
 //   - ready when it sends READY=1 there, within [Config].ReadyTimeout;
 //   - stopped with SIGTERM (the app drains), and SIGKILL after

@@ -7,8 +7,8 @@ import (
 	"os"
 
 	"github.com/relkit/relkit/internal/control"
+	"github.com/relkit/relkit/internal/handover"
 	"github.com/relkit/relkit/internal/supervisor"
-	"github.com/relkit/relkit/server"
 )
 
 // What `daemon` runs: the supervisor of ./bin/hello's start, serving the
@@ -22,7 +22,7 @@ func Example() {
 		Name:      "hello",
 		Binary:    "/srv/hello/releases/0.1.0/hello",
 		Env:       map[string]string{"PORT": "4000"},
-		Listeners: []server.NamedListener{{Name: "http", Listener: ln}},
+		Listeners: []handover.NamedListener{{Name: "http", Listener: ln}},
 		Tmp:       "/srv/hello/tmp",
 		PIDFile:   "/srv/hello/tmp/hello.pid",
 		Logger:    slog.New(slog.NewJSONHandler(os.Stderr, nil)),

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,23 +15,10 @@ import (
 	"time"
 
 	"github.com/relkit/relkit/internal/control"
+	"github.com/relkit/relkit/internal/environ"
+	"github.com/relkit/relkit/internal/handover"
 	"github.com/relkit/relkit/internal/sdnotify"
-	"github.com/relkit/relkit/server"
-)
-
-// Variables a supervisor sets for each generation, besides NOTIFY_SOCKET
-// and the handover variables.
-const (
-	// EnvControlSocket is where the generation serves its own control
-	// socket (rpc runs there; the supervisor proxies to it).
-	EnvControlSocket = "RELKIT_CONTROL_SOCKET"
-	// EnvGeneration is the generation's number, 1 for the first.
-	EnvGeneration = "RELKIT_GENERATION"
-	// EnvHandoffFile names the file holding the state the previous
-	// generation handed over (see [Supervisor.Upgrade]); unset when there
-	// is none. The file is removed once the generation is ready or
-	// failed.
-	EnvHandoffFile = "RELKIT_HANDOFF_FILE"
+	"github.com/relkit/relkit/internal/supervised"
 )
 
 // tailLines is how many lines of a generation's output a failed switch
@@ -104,10 +90,10 @@ func (s *Supervisor) socketPath(n int, suffix string) (string, error) {
 	return p, nil
 }
 
-// spawn starts generation n of rel with extra variables in its
-// environment. A generation that could not be started is returned already
-// exited, with spawnErr set.
-func (s *Supervisor) spawn(n int, rel Release, extra map[string]string) *generation {
+// spawn starts generation n of rel, handed the state in the file handoff
+// ("" for none). A generation that could not be started is returned
+// already exited, with spawnErr set.
+func (s *Supervisor) spawn(n int, rel Release, handoff string) *generation {
 	g := &generation{n: n, rel: rel, started: time.Now(), ready: make(chan struct{}), exited: make(chan struct{}), tail: newTail(tailLines)}
 	fail := func(err error) *generation {
 		g.spawnErr = err
@@ -133,22 +119,16 @@ func (s *Supervisor) spawn(n int, rel Release, extra map[string]string) *generat
 		return fail(err)
 	}
 
-	env := map[string]string{}
-	for k, v := range s.cfg.Env {
-		env[k] = v
-	}
-	delete(env, EnvHandoffFile)
-	for k, v := range extra {
-		env[k] = v
-	}
-	env["NOTIFY_SOCKET"] = recv.Path()
-	env[EnvControlSocket] = g.control
-	env[EnvGeneration] = strconv.Itoa(n)
+	// The release's own environment file beneath the process
+	// environment, so the runtime and libraries see it; then what the
+	// supervisor tells every generation.
+	env := environ.ForRelease(s.cfg.Env, rel.Binary, s.cfg.Dir)
+	supervised.Generation{Number: n, ControlSocket: g.control, Notify: recv.Path(), HandoffFile: handoff}.Env(env)
 	argv := append([]string{rel.Binary}, s.cfg.Args...)
 	pid, statusc, err := s.reaper.start(func() (int, error) {
-		p, err := server.StartProcess(rel.Binary, argv, &os.ProcAttr{
+		p, err := handover.StartProcess(rel.Binary, argv, &os.ProcAttr{
 			Dir:   s.cfg.Dir,
-			Env:   envList(env),
+			Env:   environ.List(env),
 			Files: []*os.File{nil, pw, pw},
 			Sys:   childAttr(),
 		}, s.cfg.Listeners)
@@ -284,17 +264,4 @@ func copyLines(w io.Writer, r io.Reader) {
 			return
 		}
 	}
-}
-
-func envList(env map[string]string) []string {
-	keys := make([]string, 0, len(env))
-	for k := range env {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]string, len(keys))
-	for i, k := range keys {
-		out[i] = k + "=" + env[k]
-	}
-	return out
 }

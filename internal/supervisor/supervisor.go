@@ -105,7 +105,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 
 	log := s.cfg.Logger
 	s.notify("STATUS=starting " + s.cfg.Name)
-	g := s.boot(s.release(), nil)
+	g := s.boot(s.release(), "")
 	if err := s.waitReady(g, s.stopc, s.cfg.ReadyTimeout, s.cfg.ReadyTimeoutSetting); err != nil {
 		s.finish(g)
 		log.Error("the app failed to boot", "err", err)
@@ -172,7 +172,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 				t.Stop()
 				return s.shutdown("stop requested")
 			}
-			g = s.boot(s.release(), nil)
+			g = s.boot(s.release(), "")
 			if err := s.waitReady(g, s.stopc, s.cfg.ReadyTimeout, s.cfg.ReadyTimeoutSetting); err != nil {
 				log.Error("restarted app failed to boot", "err", err)
 				// g has exited: the next round counts it as a crash.
@@ -185,14 +185,14 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	}
 }
 
-// boot starts the next generation from rel, with extra variables in its
-// environment.
-func (s *Supervisor) boot(rel Release, extra map[string]string) *generation {
+// boot starts the next generation from rel, handed the state in the file
+// handoff ("" for none).
+func (s *Supervisor) boot(rel Release, handoff string) *generation {
 	s.mu.Lock()
 	s.next++
 	n := s.next
 	s.mu.Unlock()
-	g := s.spawn(n, rel, extra)
+	g := s.spawn(n, rel, handoff)
 	if g.spawnErr == nil {
 		s.mu.Lock()
 		s.live[g] = struct{}{}
@@ -263,12 +263,12 @@ func (s *Supervisor) restart(req restartRequest, old *generation) (*generation, 
 		case <-finished:
 		}
 	}()
-	extra, cleanup, err := s.takeHandoff(hctx, old)
+	handoff, cleanup, err := s.takeHandoff(hctx, old)
 	defer cleanup()
 	if err != nil {
 		return fail(nil, err)
 	}
-	ng := s.boot(rel, extra)
+	ng := s.boot(rel, handoff)
 	if err := s.waitReady(ng, abort, timeout, setting); err != nil {
 		s.finish(ng)
 		return fail(ng, err)

@@ -21,9 +21,9 @@ import (
 	"github.com/relkit/relkit/internal/syncbuf"
 
 	"github.com/relkit/relkit/internal/control"
+	"github.com/relkit/relkit/internal/handover"
 	"github.com/relkit/relkit/internal/pidfile"
 	"github.com/relkit/relkit/internal/sdnotify"
-	"github.com/relkit/relkit/server"
 )
 
 func TestMain(m *testing.M) {
@@ -73,7 +73,7 @@ func start(t *testing.T, mode string, tweak func(*Config)) *harness {
 		Name: "app", Version: "1.0.0", Root: dir,
 		Binary:       exe, // Args default to ["start"]; TestMain takes over first
 		Env:          map[string]string{"SUPERVISOR_TEST_CHILD": mode, "SUPERVISOR_TEST_COUNTER": filepath.Join(dir, "boots")},
-		Listeners:    []server.NamedListener{{Name: "http", Listener: ln}},
+		Listeners:    []handover.NamedListener{{Name: "http", Listener: ln}},
 		Tmp:          dir,
 		PIDFile:      h.pidFile,
 		Output:       h.out,

@@ -3,7 +3,8 @@ package supervisor
 import (
 	"strconv"
 	"syscall"
-	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // childAttr are the process attributes of a generation.
@@ -21,8 +22,14 @@ func childAttr() *syscall.SysProcAttr {
 // monotonicUsec is the MONOTONIC_USEC= field systemd wants with
 // RELOADING=1 (Type=notify-reload).
 func monotonicUsec() string {
-	var ts syscall.Timespec
-	const clockMonotonic = 1
-	syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockMonotonic, uintptr(unsafe.Pointer(&ts)), 0)
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
 	return "MONOTONIC_USEC=" + strconv.FormatInt(ts.Nano()/1000, 10)
+}
+
+// BecomeSubreaper makes orphans of this process's descendants its
+// children to reap (PR_SET_CHILD_SUBREAPER), as PID 1 in a container reaps
+// everything; set Config.ReapOrphans with it.
+func BecomeSubreaper() error {
+	return unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 }

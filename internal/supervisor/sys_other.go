@@ -18,3 +18,6 @@ var processStart = time.Now()
 func monotonicUsec() string {
 	return "MONOTONIC_USEC=" + strconv.FormatInt(time.Since(processStart).Microseconds(), 10)
 }
+
+// BecomeSubreaper does nothing where there are no child subreapers.
+func BecomeSubreaper() error { return nil }

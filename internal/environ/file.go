@@ -1,4 +1,4 @@
-package envfile
+package environ
 
 import (
 	"bufio"
@@ -10,12 +10,12 @@ import (
 	"strings"
 )
 
-// MaxSize bounds the size of an environment file [Read] accepts: 1 MiB.
+// MaxSize bounds the size of an environment file [ReadFile] accepts: 1 MiB.
 const MaxSize = 1 << 20
 
 // Parse reads the KEY=VALUE lines of data (see the package documentation
 // for the format) and returns the variables. When any line is wrong it
-// returns nil and an [*Error] listing every wrong line.
+// returns nil and a [*FileError] listing every wrong line.
 func Parse(data []byte) (map[string]string, error) {
 	vars := map[string]string{}
 	seen := map[string]int{}
@@ -60,15 +60,15 @@ func Parse(data []byte) (map[string]string, error) {
 		return nil, fmt.Errorf("read environment file: %w", err)
 	}
 	if len(problems) > 0 {
-		return nil, &Error{Lines: problems}
+		return nil, &FileError{Lines: problems}
 	}
 	return vars, nil
 }
 
 // Read reads and parses the environment file at path. A missing file is
 // returned as an error matching [os.ErrNotExist]; a file larger than
-// [MaxSize] is refused. An [*Error] carries path in its File field.
-func Read(path string) (map[string]string, error) {
+// [MaxSize] is refused. A [*FileError] carries path in its File field.
+func ReadFile(path string) (map[string]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -82,25 +82,11 @@ func Read(path string) (map[string]string, error) {
 		return nil, fmt.Errorf("environment file %s is larger than %d bytes; it should hold KEY=VALUE lines only", path, MaxSize)
 	}
 	vars, err := Parse(data)
-	var fe *Error
+	var fe *FileError
 	if errors.As(err, &fe) {
 		fe.File = path
 	}
 	return vars, err
-}
-
-// Merge returns the variables of file with those of env on top: a
-// variable set in the process environment wins over the file. Neither
-// map is changed.
-func Merge(env, file map[string]string) map[string]string {
-	out := make(map[string]string, len(env)+len(file))
-	for k, v := range file {
-		out[k] = v
-	}
-	for k, v := range env {
-		out[k] = v
-	}
-	return out
 }
 
 func validKey(k string) bool {

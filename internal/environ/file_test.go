@@ -1,4 +1,4 @@
-package envfile_test
+package environ_test
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/relkit/relkit/internal/envfile"
+	"github.com/relkit/relkit/internal/environ"
 )
 
 func TestParse(t *testing.T) {
@@ -36,7 +36,7 @@ func TestParse(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := envfile.Parse([]byte(tt.in))
+			got, err := environ.Parse([]byte(tt.in))
 			if err != nil {
 				t.Fatalf("Parse(%q): %v", tt.in, err)
 			}
@@ -60,12 +60,12 @@ func TestParseErrors(t *testing.T) {
 		`QUOTED="` + secret,
 		`TRAIL="` + secret + `" # comment`,
 	}, "\n")
-	_, err := envfile.Parse([]byte(in))
-	var fe *envfile.Error
+	_, err := environ.Parse([]byte(in))
+	var fe *environ.FileError
 	if !errors.As(err, &fe) {
-		t.Fatalf("want an *envfile.Error, got %v", err)
+		t.Fatalf("want a *environ.FileError, got %v", err)
 	}
-	want := []envfile.LineError{
+	want := []environ.LineError{
 		{Line: 3, Reason: "want KEY=VALUE"},
 		{Line: 4, Reason: "the key must be a letter or _ followed by letters, digits or _"},
 		{Line: 5, Key: "TOKEN", Reason: `drop "export": the file is read as KEY=VALUE lines, not run by a shell`},
@@ -86,40 +86,26 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
-func TestRead(t *testing.T) {
+func TestReadFile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	p := filepath.Join(dir, "env")
-	if _, err := envfile.Read(p); !errors.Is(err, os.ErrNotExist) {
+	if _, err := environ.ReadFile(p); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: want os.ErrNotExist, got %v", err)
 	}
 	if err := os.WriteFile(p, []byte("A=1\nbad line\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := envfile.Read(p)
-	var fe *envfile.Error
+	_, err := environ.ReadFile(p)
+	var fe *environ.FileError
 	if !errors.As(err, &fe) || fe.File != p || !strings.HasPrefix(err.Error(), p+": 1 line(s) cannot be read") {
-		t.Errorf("bad file: want an *envfile.Error naming %s, got %v", p, err)
+		t.Errorf("bad file: want a *environ.FileError naming %s, got %v", p, err)
 	}
 	big := filepath.Join(dir, "big")
-	if err := os.WriteFile(big, []byte("A="+strings.Repeat("x", envfile.MaxSize)), 0o600); err != nil {
+	if err := os.WriteFile(big, []byte("A="+strings.Repeat("x", environ.MaxSize)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := envfile.Read(big); err == nil || !strings.Contains(err.Error(), "larger than") {
+	if _, err := environ.ReadFile(big); err == nil || !strings.Contains(err.Error(), "larger than") {
 		t.Errorf("file over MaxSize: want a refusal, got %v", err)
-	}
-}
-
-func TestMergeProcessEnvironmentWins(t *testing.T) {
-	t.Parallel()
-	env := map[string]string{"PORT": "5000", "PATH": "/bin"}
-	file := map[string]string{"PORT": "4000", "LOG_LEVEL": "debug"}
-	got := envfile.Merge(env, file)
-	want := map[string]string{"PORT": "5000", "PATH": "/bin", "LOG_LEVEL": "debug"}
-	if !maps.Equal(want, got) {
-		t.Errorf("Merge: want %v, got %v", want, got)
-	}
-	if env["LOG_LEVEL"] != "" || file["PATH"] != "" {
-		t.Errorf("Merge changed its arguments: env %v, file %v", env, file)
 	}
 }

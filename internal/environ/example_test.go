@@ -1,13 +1,13 @@
-package envfile_test
+package environ_test
 
 import (
 	"fmt"
 
-	"github.com/relkit/relkit/internal/envfile"
+	"github.com/relkit/relkit/internal/environ"
 )
 
 func ExampleParse() {
-	vars, err := envfile.Parse([]byte(`# releases/1.1.0/env
+	vars, err := environ.Parse([]byte(`# releases/1.1.0/env
 DATABASE_URL=postgres://links@db/links
 GREETING="  Hello  "
 PORT=4000
@@ -16,13 +16,12 @@ PORT=4000
 		fmt.Println(err)
 		return
 	}
-	env := envfile.Merge(map[string]string{"PORT": "8080"}, vars)
-	fmt.Printf("%q %q %q\n", env["DATABASE_URL"], env["GREETING"], env["PORT"])
-	// Output: "postgres://links@db/links" "  Hello  " "8080"
+	fmt.Printf("%q %q %q\n", vars["DATABASE_URL"], vars["GREETING"], vars["PORT"])
+	// Output: "postgres://links@db/links" "  Hello  " "4000"
 }
 
 func ExampleParse_errors() {
-	_, err := envfile.Parse([]byte("TOKEN=abc\nexport KEY=secret\nTOKEN=def\n"))
+	_, err := environ.Parse([]byte("TOKEN=abc\nexport KEY=secret\nTOKEN=def\n"))
 	fmt.Println(err)
 	// Output:
 	// environment file: 2 line(s) cannot be read (want KEY=VALUE lines, # comments and blank lines):

@@ -1,4 +1,4 @@
-package envfile
+package environ
 
 import (
 	"fmt"
@@ -15,15 +15,15 @@ type LineError struct {
 	Reason string
 }
 
-// Error lists every wrong line of an environment file.
-type Error struct {
+// FileError lists every wrong line of an environment file.
+type FileError struct {
 	// File is the file's path ("" when parsed from bytes).
 	File string
 	// Lines are the problems in line order.
 	Lines []LineError
 }
 
-func (e *Error) Error() string {
+func (e *FileError) Error() string {
 	var b strings.Builder
 	file := e.File
 	if file == "" {
@@ -38,4 +38,31 @@ func (e *Error) Error() string {
 		}
 	}
 	return b.String()
+}
+
+// Problem is one problem with a release's environment file.
+type Problem struct {
+	// Where names the file and line, or the variable, at fault.
+	Where string
+	// Message says what is wrong and how to fix it; it never quotes a
+	// value.
+	Message string
+}
+
+// Error lists the problems with a release's environment file, as [Load]
+// finds them.
+type Error struct {
+	Problems []Problem
+}
+
+func (e *Error) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = p.Where + ": " + p.Message
+	}
+	return strings.Join(lines, "\n")
+}
+
+func problem(where, msg string) *Error {
+	return &Error{Problems: []Problem{{Where: where, Message: msg}}}
 }
