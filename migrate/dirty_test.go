@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/relkit/relkit/internal/testdb"
+	"github.com/relkit/relkit/internal/testkit/testdb"
 	"github.com/relkit/relkit/migrate"
 )
 

@@ -14,7 +14,7 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/relkit/relkit/internal/testdb"
+	"github.com/relkit/relkit/internal/testkit/testdb"
 	"github.com/relkit/relkit/migrate"
 	_ "github.com/relkit/relkit/migrate/mysql"
 	_ "github.com/relkit/relkit/migrate/postgres"

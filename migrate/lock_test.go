@@ -17,7 +17,7 @@ import (
 	"github.com/golang-migrate/migrate/v4/database"
 	gmmysql "github.com/golang-migrate/migrate/v4/database/mysql"
 	gmpostgres "github.com/golang-migrate/migrate/v4/database/postgres"
-	"github.com/relkit/relkit/internal/testdb"
+	"github.com/relkit/relkit/internal/testkit/testdb"
 	"github.com/relkit/relkit/migrate"
 )
 

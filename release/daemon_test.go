@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relkit/relkit/internal/syncbuf"
+	"github.com/relkit/relkit/internal/testkit"
 
 	"github.com/relkit/relkit/internal/control"
 )
@@ -35,7 +35,7 @@ type daemonEnv struct {
 func newDaemonEnv(t *testing.T, extra ...string) *daemonEnv {
 	t.Helper()
 	dirs := runtimeDirs(t)
-	d := &daemonEnv{t: t, port: freePort(t),
+	d := &daemonEnv{t: t, port: testkit.FreePort(t),
 		tmp: strings.TrimPrefix(dirs[0], "RELEASE_TMP="),
 		log: filepath.Join(strings.TrimPrefix(dirs[1], "RELEASE_LOG_DIR="), "testapp.log")}
 	d.env = append(append(dirs, "PORT="+strconv.Itoa(d.port), "RELEASE_READY_TIMEOUT=20s", "SHUTDOWN_TIMEOUT=10s"), extra...)
@@ -312,7 +312,7 @@ func TestStopAForegroundStart(t *testing.T) {
 	d := newDaemonEnv(t)
 	cmd := exec.Command(os.Args[0], "start")
 	cmd.Env = append([]string{"RELKIT_TEST_EXEC=1", "LOG_FORMAT=json", "PATH=" + os.Getenv("PATH")}, d.env...)
-	logs := &syncbuf.Buffer{}
+	logs := &testkit.Buffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

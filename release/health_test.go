@@ -15,23 +15,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relkit/relkit/internal/syncbuf"
+	"github.com/relkit/relkit/internal/testkit"
 
-	"github.com/relkit/relkit/release"
 	"github.com/relkit/relkit/internal/handover"
+	"github.com/relkit/relkit/release"
 )
 
 // startApp runs app's start in process with env and returns its logs, a
 // cancel standing for SIGTERM and the exit code channel.
-func startApp(t *testing.T, app release.App[testConfig], env ...string) (*syncbuf.Buffer, context.CancelFunc, <-chan int) {
+func startApp(t *testing.T, app release.App[testConfig], env ...string) (*testkit.Buffer, context.CancelFunc, <-chan int) {
 	t.Helper()
-	logs := &syncbuf.Buffer{}
+	logs := &testkit.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	code := make(chan int, 1)
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		code <- app.Run(ctx, []string{"start"}, append(append([]string{"LOG_FORMAT=json"}, runtimeDirs(t)...), env...), nil, &syncbuf.Buffer{}, logs)
+		code <- app.Run(ctx, []string{"start"}, append(append([]string{"LOG_FORMAT=json"}, runtimeDirs(t)...), env...), nil, &testkit.Buffer{}, logs)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -107,8 +107,8 @@ func TestStartRunsAppChecksAndDrainDelay(t *testing.T) {
 
 func TestStartDrainDelayMustFitShutdownTimeout(t *testing.T) {
 	t.Parallel()
-	var stderr syncbuf.Buffer
-	code := testApp().Run(context.Background(), []string{"start"}, []string{"DRAIN_DELAY=1m", "SHUTDOWN_TIMEOUT=30s"}, nil, &syncbuf.Buffer{}, &stderr)
+	var stderr testkit.Buffer
+	code := testApp().Run(context.Background(), []string{"start"}, []string{"DRAIN_DELAY=1m", "SHUTDOWN_TIMEOUT=30s"}, nil, &testkit.Buffer{}, &stderr)
 	if code != 78 || !strings.Contains(stderr.String(), "DRAIN_DELAY: want less than SHUTDOWN_TIMEOUT (30s), got 1m0s") {
 		t.Fatalf("want 78 naming DRAIN_DELAY and SHUTDOWN_TIMEOUT, got %d %q", code, stderr.String())
 	}
@@ -137,10 +137,10 @@ func TestHealthCommand(t *testing.T) {
 	t.Parallel()
 	app := testApp()
 	app.Checks = []release.Check[testConfig]{{Name: "db", Run: func(context.Context, *testConfig) error { return errors.New("down") }}}
-	port := strconv.Itoa(freePort(t))
+	port := strconv.Itoa(testkit.FreePort(t))
 	logs, _, _ := startApp(t, app, "PORT="+port)
 	waitLog(t, logs, "HTTP server listening")
-	idle := strconv.Itoa(freePort(t))
+	idle := strconv.Itoa(testkit.FreePort(t))
 
 	tests := []struct {
 		name       string
@@ -162,7 +162,7 @@ func TestHealthCommand(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var stdout, stderr syncbuf.Buffer
+			var stdout, stderr testkit.Buffer
 			code := app.Run(context.Background(), tt.args, append([]string{"LOG_FORMAT=json"}, tt.env...), nil, &stdout, &stderr)
 			if code != tt.wantCode {
 				t.Fatalf("exit code: want %d, got %d (stderr %q)", tt.wantCode, code, stderr.String())
@@ -192,7 +192,7 @@ func TestExecStartServesHandedOverListener(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer out.Close()
-	unused := strconv.Itoa(freePort(t))
+	unused := strconv.Itoa(testkit.FreePort(t))
 	p, err := handover.StartProcess(os.Args[0], []string{os.Args[0], "start"}, &os.ProcAttr{
 		Env:   append([]string{"RELKIT_TEST_EXEC=1", "LOG_FORMAT=json", "PORT=" + unused}, runtimeDirs(t)...),
 		Files: []*os.File{nil, out, out},

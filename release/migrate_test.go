@@ -11,9 +11,9 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/relkit/relkit/internal/syncbuf"
+	"github.com/relkit/relkit/internal/testkit"
 
-	"github.com/relkit/relkit/internal/testdb"
+	"github.com/relkit/relkit/internal/testkit/testdb"
 	"github.com/relkit/relkit/migrate"
 	_ "github.com/relkit/relkit/migrate/postgres"
 	_ "github.com/relkit/relkit/migrate/sqlite"
@@ -132,11 +132,11 @@ func TestStartMigratesOnlyWhenAsked(t *testing.T) {
 
 // startUntilListening runs start until it listens, then stops it and checks
 // it exits 0. It returns the logs.
-func startUntilListening(t *testing.T, app release.App[runtimeconfig.Base], env []string) *syncbuf.Buffer {
+func startUntilListening(t *testing.T, app release.App[runtimeconfig.Base], env []string) *testkit.Buffer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	logs := &syncbuf.Buffer{}
+	logs := &testkit.Buffer{}
 	done := make(chan int, 1)
 	env = append(append([]string{"LOG_FORMAT=json"}, runtimeDirs(t)...), env...)
 	go func() {

@@ -12,11 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relkit/relkit/internal/syncbuf"
+	"github.com/relkit/relkit/internal/testkit"
 )
 
 // startInProcess runs testApp's start through Run; see startApp.
-func startInProcess(t *testing.T, env ...string) (*syncbuf.Buffer, context.CancelFunc, <-chan int) {
+func startInProcess(t *testing.T, env ...string) (*testkit.Buffer, context.CancelFunc, <-chan int) {
 	t.Helper()
 	return startApp(t, testApp(), env...)
 }
@@ -44,20 +44,9 @@ func TestStartServesAndStops(t *testing.T) {
 	waitLog(t, logs, "stopped")
 }
 
-// freePort returns a TCP port nothing listens on at the moment.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 func TestStartServerFalseListensNowhere(t *testing.T) {
 	t.Parallel()
-	port := freePort(t)
+	port := testkit.FreePort(t)
 	logs, _, _ := startInProcess(t, "PORT="+strconv.Itoa(port), "SERVER=false")
 	rec := waitLog(t, logs, "HTTP server is off")
 	if msg := rec["msg"].(string); !strings.Contains(msg, "set by SERVER") || !strings.Contains(msg, "SERVER=true turns it on") {
@@ -78,8 +67,8 @@ func TestStartServerTrueWithoutHandler(t *testing.T) {
 	t.Parallel()
 	app := testApp()
 	app.Handler = nil
-	var stderr syncbuf.Buffer
-	code := app.Run(context.Background(), []string{"start"}, []string{"SERVER=true", "LOG_FORMAT=json"}, nil, &syncbuf.Buffer{}, &stderr)
+	var stderr testkit.Buffer
+	code := app.Run(context.Background(), []string{"start"}, []string{"SERVER=true", "LOG_FORMAT=json"}, nil, &testkit.Buffer{}, &stderr)
 	if code != 78 || !strings.Contains(stderr.String(), "SERVER=true but the application defines no Handler") {
 		t.Fatalf("want 78 naming the missing Handler, got %d %q", code, stderr.String())
 	}
@@ -93,19 +82,19 @@ func TestStartPortTaken(t *testing.T) {
 	}
 	defer ln.Close()
 	port := ln.Addr().(*net.TCPAddr).Port
-	var stderr syncbuf.Buffer
-	code := testApp().Run(context.Background(), []string{"start"}, append([]string{"PORT=" + strconv.Itoa(port), "LOG_FORMAT=json"}, runtimeDirs(t)...), nil, &syncbuf.Buffer{}, &stderr)
+	var stderr testkit.Buffer
+	code := testApp().Run(context.Background(), []string{"start"}, append([]string{"PORT=" + strconv.Itoa(port), "LOG_FORMAT=json"}, runtimeDirs(t)...), nil, &testkit.Buffer{}, &stderr)
 	if code != 1 || !strings.Contains(stderr.String(), "address already in use") || !strings.Contains(stderr.String(), "set PORT to another one") {
 		t.Fatalf("want exit 1 naming the taken port and the fix, got %d %q", code, stderr.String())
 	}
 }
 
 // execApp starts the test binary as the release in a real process.
-func execApp(t *testing.T, args []string, env ...string) (*exec.Cmd, *syncbuf.Buffer) {
+func execApp(t *testing.T, args []string, env ...string) (*exec.Cmd, *testkit.Buffer) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(append([]string{"RELKIT_TEST_EXEC=1", "LOG_FORMAT=json", "PATH=" + os.Getenv("PATH")}, runtimeDirs(t)...), env...)
-	logs := &syncbuf.Buffer{}
+	logs := &testkit.Buffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 
 // The test binary is a development build (not inside ROOT/releases/VSN/),
 // so upgrade, downgrade and releases explain that they need an assembled
-// release; internal/upgradetest runs them on real builds.
+// release; internal/testkit/upgradetest runs them on real builds.
 func TestUpgradeCommandLine(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

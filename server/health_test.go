@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relkit/relkit/internal/syncbuf"
+	"github.com/relkit/relkit/internal/testkit"
 )
 
 func TestReadiness(t *testing.T) {
@@ -38,7 +38,7 @@ func TestReadiness(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var logs syncbuf.Buffer
+			var logs testkit.Buffer
 			s := New(http.NotFoundHandler(), Options{Checks: tt.checks, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 			w := httptest.NewRecorder()
 			start := time.Now()

@@ -21,7 +21,7 @@ import (
 
 	"github.com/relkit/relkit/internal/handover"
 	"github.com/relkit/relkit/internal/sdnotify"
-	"github.com/relkit/relkit/internal/syncbuf"
+	"github.com/relkit/relkit/internal/testkit"
 )
 
 func TestPickHTTP(t *testing.T) {
@@ -75,13 +75,7 @@ func readFile(t *testing.T, name string) string {
 // messages on a unixgram socket given as NOTIFY_SOCKET.
 func TestSystemdSocketActivation(t *testing.T) {
 	t.Parallel()
-	ssa, err := exec.LookPath("systemd-socket-activate")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("systemd-socket-activate not found; install Debian's systemd package")
-		}
-		t.Skip("systemd-socket-activate not found (Debian's systemd package)")
-	}
+	ssa := testkit.LookPath(t, "systemd-socket-activate", "systemd")
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "http.sock")
 	notify, err := sdnotify.Listen(filepath.Join(dir, "notify.sock"))
@@ -90,7 +84,7 @@ func TestSystemdSocketActivation(t *testing.T) {
 	}
 	defer notify.Close()
 
-	var out syncbuf.Buffer
+	var out testkit.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, ssa, "-l", sock, "--fdname=http",

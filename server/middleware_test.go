@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/relkit/relkit/internal/syncbuf"
+	"github.com/relkit/relkit/internal/testkit"
 )
 
 // logLines decodes a JSON log.
@@ -41,7 +41,7 @@ func messages(lines []map[string]any, msg string) []map[string]any {
 
 func TestPanicIs500AndServerKeepsServing(t *testing.T) {
 	t.Parallel()
-	var logs syncbuf.Buffer
+	var logs testkit.Buffer
 	url, _, _ := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/boom":
@@ -174,7 +174,7 @@ func TestAccessLog(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var logs syncbuf.Buffer
+			var logs testkit.Buffer
 			s := New(app, Options{Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: tt.level}))})
 			r := httptest.NewRequest("GET", tt.path, nil)
 			r.Header.Set(RequestIDHeader, "abc-123")
@@ -230,7 +230,7 @@ func TestMiddlewareSwitches(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var logs syncbuf.Buffer
+			var logs testkit.Buffer
 			tt.opts.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 			h := New(app, tt.opts).Handler()
 

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relkit/relkit/internal/syncbuf"
+	"github.com/relkit/relkit/internal/testkit"
 
 	"github.com/relkit/relkit/internal/sdnotify"
 )
@@ -114,7 +114,7 @@ func TestWatchdogInterval(t *testing.T) {
 
 func TestNotifyFailureIsNotFatal(t *testing.T) {
 	t.Parallel()
-	var logs syncbuf.Buffer
+	var logs testkit.Buffer
 	url, _, stop := startServer(t, http.NotFoundHandler(), Options{
 		Env:    map[string]string{"NOTIFY_SOCKET": filepath.Join(t.TempDir(), "absent.sock")},
 		Logger: slog.New(slog.NewTextHandler(&logs, nil)),

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/relkit/relkit/internal/testkit"
 )
 
 // sourceDateEpoch fixes the build time of every release the tests build.
@@ -119,14 +121,11 @@ func TestMain(m *testing.M) {
 // where it fails.
 func needTool(t *testing.T, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not installed; CI must install it (Debian package)", name)
-		}
-		t.Skipf("%s is not installed", name)
+	pkg := name
+	if strings.HasPrefix(name, "systemd-") {
+		pkg = "systemd"
 	}
-	return p
+	return testkit.LookPath(t, name, pkg)
 }
 
 // untar unpacks a tarball with the system's tar into a new directory.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/relkit/relkit/internal/testkit"
 )
 
 // TestUnpackedReleaseRunsFromAnywhere unpacks the tarball into a fresh
@@ -55,7 +56,7 @@ func TestUnpackedReleaseRunsFromAnywhere(t *testing.T) {
 	}
 
 	// start with SERVER=true serves, and SIGTERM stops it cleanly.
-	port := freePort(t)
+	port := testkit.FreePort(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, link, "start")
@@ -76,16 +77,6 @@ func TestUnpackedReleaseRunsFromAnywhere(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("start after SIGTERM: want exit 0, got %v\n%s", err, logs.String())
 	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // getWhenUp polls url until it answers 200 or the timeout passes.

@@ -20,7 +20,7 @@ var static embed.FS
 // page is hello's one HTML page. It is built with fmt rather than
 // html/template to keep the example's binary small: text/template's use of
 // reflection keeps every exported method of every linked type alive, about
-// 3 MB (internal/bench/hello.sh measures the binary); an app that needs templates
+// 3 MB (internal/testkit/bench/hello.sh measures the binary); an app that needs templates
 // pays that with or without relkit.
 func page(version, css string) string {
 	v, c := html.EscapeString(version), html.EscapeString(css)

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relkit/relkit/internal/testdb"
+	"github.com/relkit/relkit/internal/testkit/testdb"
 	"github.com/relkit/relkit/runtimeconfig"
 )
 

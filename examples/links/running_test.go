@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relkit/relkit/internal/syncbuf"
+	"github.com/relkit/relkit/internal/testkit"
 )
 
 // TestRunningSystem starts links in process and uses what the server and
@@ -26,7 +26,7 @@ func TestRunningSystem(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	env := append(sqliteEnv(t), "PORT=0", "RELEASE_TMP="+dir+"/tmp", "RELEASE_LOG_DIR="+dir+"/log", "SHUTDOWN_TIMEOUT=5s")
-	logs := &syncbuf.Buffer{}
+	logs := &testkit.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {

@@ -2,10 +2,6 @@ package install_test
 
 import (
 	"archive/tar"
-	"bytes"
-	"compress/gzip"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"os"
@@ -13,11 +9,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/relkit/relkit/internal/manifest"
+	"github.com/relkit/relkit/internal/testkit"
 )
 
 // tb is the part of testing.TB the helpers use, so that examples can use
@@ -177,41 +173,24 @@ func entries(t tb, r rel) []entry {
 // tarGz encodes entries as a gzip-compressed tar.
 func tarGz(t tb, es []entry) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(zw)
-	for _, e := range es {
-		hdr := &tar.Header{Name: e.name, Typeflag: e.typ, Mode: e.mode, Linkname: e.link, ModTime: time.Unix(1714564800, 0), Format: tar.FormatPAX}
-		if e.typ == tar.TypeReg {
-			hdr.Size = int64(len(e.body))
-		}
-		if e.typ == tar.TypeChar {
-			hdr.Devmajor, hdr.Devminor = 1, 3
-		}
-		must(t, tw.WriteHeader(hdr))
-		if e.typ == tar.TypeReg {
-			_, err := tw.Write([]byte(e.body))
-			must(t, err)
-		}
+	tes := make([]testkit.TarEntry, len(es))
+	for i, e := range es {
+		tes[i] = testkit.TarEntry{Name: e.name, Type: e.typ, Mode: e.mode, Body: e.body, Link: e.link}
 	}
-	must(t, tw.Close())
-	must(t, zw.Close())
-	return buf.Bytes()
+	return testkit.TarGz(t, tes)
 }
 
 // writeTarball writes data to file and its .sha256 next to it.
 func writeTarball(t tb, file string, data []byte) {
 	t.Helper()
-	must(t, os.MkdirAll(filepath.Dir(file), 0o755))
-	must(t, os.WriteFile(file, data, 0o644))
-	writeChecksum(t, file, data)
+	testkit.WriteWithChecksum(t, file, data, data)
 }
 
 func writeChecksum(t tb, file string, data []byte) {
 	t.Helper()
-	sum := sha256.Sum256(data)
-	line := hex.EncodeToString(sum[:]) + "  " + filepath.Base(file) + "\n"
-	must(t, os.WriteFile(file+".sha256", []byte(line), 0o644))
+	b, err := os.ReadFile(file)
+	must(t, err)
+	testkit.WriteWithChecksum(t, file, b, data)
 }
 
 // tarballName is relkit tar's name for release r on this machine.
@@ -224,56 +203,11 @@ func tarballName(r rel) string {
 // (modification times aside).
 func snapshot(t tb, root string) map[string]string {
 	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rp, _ := filepath.Rel(root, p)
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			out[rp] = "link " + target
-		case d.IsDir():
-			out[rp] = fmt.Sprintf("dir %o", info.Mode().Perm())
-		default:
-			sum, err := manifest.HashFile(p)
-			if err != nil {
-				return err
-			}
-			out[rp] = fmt.Sprintf("%s %o %s", info.Mode().Type(), info.Mode().Perm(), sum[:16])
-		}
-		return nil
-	})
-	must(t, err)
-	return out
+	return testkit.Snapshot(t, root)
 }
 
 // diffSnapshots lists what changed between two snapshots.
-func diffSnapshots(before, after map[string]string) string {
-	var lines []string
-	for p, b := range before {
-		if a, ok := after[p]; !ok {
-			lines = append(lines, "removed "+p)
-		} else if a != b {
-			lines = append(lines, fmt.Sprintf("changed %s: %s -> %s", p, b, a))
-		}
-	}
-	for p := range after {
-		if _, ok := before[p]; !ok {
-			lines = append(lines, "added "+p+": "+after[p])
-		}
-	}
-	sort.Strings(lines)
-	return strings.Join(lines, "\n")
-}
+func diffSnapshots(before, after map[string]string) string { return testkit.Diff(before, after) }
 
 func must(t tb, err error) {
 	t.Helper()

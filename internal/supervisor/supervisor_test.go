@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relkit/relkit/internal/syncbuf"
+	"github.com/relkit/relkit/internal/testkit"
 
 	"github.com/relkit/relkit/internal/control"
 	"github.com/relkit/relkit/internal/handover"
@@ -43,7 +43,7 @@ type harness struct {
 	ln      net.Listener
 	ctl     string
 	pidFile string
-	out     *syncbuf.Buffer
+	out     *testkit.Buffer
 	signals chan os.Signal
 	runErr  chan error
 }
@@ -67,7 +67,7 @@ func start(t *testing.T, mode string, tweak func(*Config)) *harness {
 	h := &harness{
 		t: t, dir: dir, ln: ln, url: "http://" + ln.Addr().String(),
 		ctl: filepath.Join(dir, "app.sock"), pidFile: filepath.Join(dir, "app.pid"),
-		out: &syncbuf.Buffer{}, signals: make(chan os.Signal, 2), runErr: make(chan error, 1),
+		out: &testkit.Buffer{}, signals: make(chan os.Signal, 2), runErr: make(chan error, 1),
 	}
 	cfg := Config{
 		Name: "app", Version: "1.0.0", Root: dir,

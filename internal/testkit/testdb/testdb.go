@@ -19,6 +19,7 @@ import (
 
 	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/lib/pq"
+	"github.com/relkit/relkit/internal/testkit"
 )
 
 // Default server URLs: this machine's services (trust auth, database test).
@@ -38,16 +39,6 @@ type Engine struct {
 // Engines returns SQLite, PostgreSQL and MySQL.
 func Engines() []Engine {
 	return []Engine{{"sqlite", SQLite}, {"postgres", Postgres}, {"mysql", MySQL}}
-}
-
-// Unavailable skips t, or fails it when CI=true, because a server it needs
-// is unreachable.
-func Unavailable(t testing.TB, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("CI=true and "+format, args...)
-	}
-	t.Skipf(format, args...)
 }
 
 // SQLite returns sqlite://PATH for a new file in t.TempDir().
@@ -84,7 +75,7 @@ func Postgres(t testing.TB) string {
 	defer cancel()
 	if err := admin.PingContext(ctx); err != nil {
 		admin.Close()
-		Unavailable(t, "PostgreSQL unreachable at %s (set RELKIT_TEST_POSTGRES_URL): %v", redacted(base), err)
+		testkit.Unavailable(t, "PostgreSQL unreachable at %s (set RELKIT_TEST_POSTGRES_URL): %v", redacted(base), err)
 	}
 	db := name()
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(db)); err != nil {
@@ -128,7 +119,7 @@ func MySQL(t testing.TB) string {
 	defer cancel()
 	if err := admin.PingContext(ctx); err != nil {
 		admin.Close()
-		Unavailable(t, "MySQL unreachable at %s (set RELKIT_TEST_MYSQL_URL): %v", redacted(base), err)
+		testkit.Unavailable(t, "MySQL unreachable at %s (set RELKIT_TEST_MYSQL_URL): %v", redacted(base), err)
 	}
 	db := name()
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE `"+db+"`"); err != nil {

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/relkit/relkit/internal/testkit"
 )
 
 var (
@@ -120,7 +122,7 @@ func TestLinks(t *testing.T) {
 	if code != 1 || stdout != "" || stderr != want {
 		t.Errorf("downgrade below the database's schema: want exit 1 and\n%s\ngot %d %q\n%s", want, code, stdout, stderr)
 	}
-	if d := diff(before, s.snapshot()); d != "" {
+	if d := testkit.Diff(before, s.snapshot()); d != "" {
 		t.Errorf("the refused downgrade changed the root:\n%s", d)
 	}
 	if got := s.mustRun("rollback", "-to", "3"); !strings.HasPrefix(got, "Rolled back to version 2: reverted 1") {

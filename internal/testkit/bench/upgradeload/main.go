@@ -1,5 +1,5 @@
 // Command upgradeload measures upgrades under load, for
-// internal/bench/upgrade.sh: against a release running at -root, it sends
+// internal/testkit/bench/upgrade.sh: against a release running at -root, it sends
 // bounded loopback load (keep-alive POST clients and clients opening a
 // connection per request) for a steady-state period, then keeps it up
 // while it switches the release -n times, alternating upgrade -to and
@@ -22,7 +22,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/relkit/relkit/internal/loadgen"
+	"github.com/relkit/relkit/internal/testkit/loadgen"
 )
 
 func main() {

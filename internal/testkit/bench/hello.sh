@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compares examples/hello on relkit with internal/bench/plainhello (net/http + slog),
+# Compares examples/hello on relkit with internal/testkit/bench/plainhello (net/http + slog),
 # on loopback only, in one run of about a minute:
 #   boot-to-first-200 (median of BOOT_RUNS starts), requests per second with
 #   wrk (ROUNDS rounds of DURATION each, median), binary size, idle RSS.
@@ -9,9 +9,9 @@
 # (ACCESS_LOG=1). When taskset exists, the server runs on
 # CPU 0 and wrk on CPU 1.
 #
-#   bash internal/bench/hello.sh            # prints a Markdown table
+#   bash internal/testkit/bench/hello.sh            # prints a Markdown table
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../../.."
 
 DURATION=${DURATION:-5s}
 CONNS=${CONNS:-32}
@@ -34,10 +34,10 @@ if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
 fi
 
 go build -o "$tmp/hello" ./examples/hello
-go build -o "$tmp/plain" ./internal/bench/plainhello
-go build -o "$tmp/boot" ./internal/bench/boot
+go build -o "$tmp/plain" ./internal/testkit/bench/plainhello
+go build -o "$tmp/boot" ./internal/testkit/bench/boot
 go build -ldflags "-s -w" -o "$tmp/hello-stripped" ./examples/hello
-go build -ldflags "-s -w" -o "$tmp/plain-stripped" ./internal/bench/plainhello
+go build -ldflags "-s -w" -o "$tmp/plain-stripped" ./internal/testkit/bench/plainhello
 
 # args NAME: the command line arguments of server NAME.
 args() { if [ "$1" = hello ]; then echo start; fi; }

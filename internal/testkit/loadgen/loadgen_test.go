@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relkit/relkit/internal/loadgen"
+	"github.com/relkit/relkit/internal/testkit/loadgen"
 )
 
 func TestCountsAnswersAndFailures(t *testing.T) {

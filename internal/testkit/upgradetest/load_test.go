@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relkit/relkit/internal/loadgen"
+	"github.com/relkit/relkit/internal/testkit/loadgen"
 )
 
 // TestUpgradesUnderLoad switches between hello 1.0.0 and 2.0.0 ten times

@@ -1,4 +1,4 @@
-// Command plainhello is the baseline for internal/bench/hello.sh: the same greeting
+// Command plainhello is the baseline for internal/testkit/bench/hello.sh: the same greeting
 // as examples/hello, served by net/http alone with a slog logger, the way a
 // hand-written service would be. With ACCESS_LOG=1 it also logs one JSON
 // line per request, like relkit's default access log.

@@ -1,6 +1,6 @@
-// Command benchapp is the release compare.sh measures: relkit's `migrate`
+// Command migrateapp is the release migrate.sh measures: relkit's `migrate`
 // command with migrations embedded in the binary, as an application has
-// them. Built with -tags bench it embeds ./migrations, which compare.sh
+// them. Built with -tags bench it embeds ./migrations, which migrate.sh
 // generates; without the tag it reads the directory named by
 // BENCH_MIGRATIONS.
 package main
@@ -24,5 +24,5 @@ func main() {
 	if fsys == nil {
 		fsys = os.DirFS(os.Getenv("BENCH_MIGRATIONS"))
 	}
-	release.Main(release.App[runtimeconfig.Base]{Name: "benchapp", Migrations: fsys})
+	release.Main(release.App[runtimeconfig.Base]{Name: "migrateapp", Migrations: fsys})
 }

@@ -1,12 +1,8 @@
 package upgradetest
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -20,6 +16,7 @@ import (
 	"time"
 
 	"github.com/relkit/relkit/internal/sdnotify"
+	"github.com/relkit/relkit/internal/testkit"
 )
 
 // notifications collects what a service manager would receive on
@@ -32,7 +29,7 @@ type notifications struct {
 
 func listenNotify(t *testing.T) *notifications {
 	t.Helper()
-	recv, err := sdnotify.Listen(filepath.Join(tempDir(t), "notify"))
+	recv, err := sdnotify.Listen(filepath.Join(testkit.ShortTempDir(t), "notify"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +194,7 @@ func TestFailedUpgradeKeepsTheRunningRelease(t *testing.T) {
 	if got := s.body("/"); got != "Hello from hello 1.0.0\n" {
 		t.Errorf("after the failed upgrade: want hello 1.0.0 serving, got %q", got)
 	}
-	if d := diff(before, s.snapshot()); d != "" {
+	if d := testkit.Diff(before, s.snapshot()); d != "" {
 		t.Errorf("the failed upgrade changed the root:\n%s", d)
 	}
 
@@ -229,7 +226,7 @@ func TestEnvFileAndStopAfterAFailedUpgrade(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "exited with status 78 before it was ready") || !strings.Contains(stderr, "LOG_LEVEL") {
 		t.Errorf("upgrade to a release whose env file is invalid: want exit 1 showing its configuration error, got %d %q", code, stderr)
 	}
-	if d := diff(before, s.snapshot()); d != "" {
+	if d := testkit.Diff(before, s.snapshot()); d != "" {
 		t.Errorf("the failed upgrade changed the root (the env file and the tarball must stay):\n%s", d)
 	}
 	took, err := s.stop()
@@ -253,42 +250,6 @@ func TestEnvFileAndStopAfterAFailedUpgrade(t *testing.T) {
 	}
 }
 
-// tarGz writes a gzip-compressed tar of entries (name -> content; a name
-// ending in / is a directory) and its .sha256.
-func tarGz(t *testing.T, file string, entries [][2]string) {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(zw)
-	for _, e := range entries {
-		hdr := &tar.Header{Name: e[0], Mode: 0o755, Typeflag: tar.TypeDir}
-		if !strings.HasSuffix(e[0], "/") {
-			hdr = &tar.Header{Name: e[0], Mode: 0o644, Typeflag: tar.TypeReg, Size: int64(len(e[1]))}
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			t.Fatal(err)
-		}
-		tw.Write([]byte(e[1]))
-	}
-	tw.Close()
-	zw.Close()
-	writeWithChecksum(t, file, buf.Bytes(), buf.Bytes())
-}
-
-// writeWithChecksum writes data to file and the SHA-256 of sumOf to
-// file.sha256.
-func writeWithChecksum(t *testing.T, file string, data, sumOf []byte) {
-	t.Helper()
-	if err := os.WriteFile(file, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(sumOf)
-	line := hex.EncodeToString(sum[:]) + "  " + filepath.Base(file) + "\n"
-	if err := os.WriteFile(file+".sha256", []byte(line), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestBadTarballsAreRefused: a damaged tarball, one that does not match
 // its checksum, and one with a path that climbs out of the release are
 // refused before anything is changed, and the running release keeps
@@ -302,7 +263,7 @@ func TestBadTarballsAreRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := tempDir(t)
+	dir := testkit.ShortTempDir(t)
 	name := filepath.Base(v2)
 	tests := []struct {
 		name    string
@@ -314,13 +275,14 @@ func TestBadTarballsAreRefused(t *testing.T) {
 			for i := len(bad) / 3; i < len(bad)/3+64; i++ {
 				bad[i] ^= 0xff
 			}
-			writeWithChecksum(t, file, bad, bad)
+			testkit.WriteWithChecksum(t, file, bad, bad)
 		}, "cannot be read as a gzip-compressed tar"},
 		{"bad checksum", func(t *testing.T, file string) {
-			writeWithChecksum(t, file, good, []byte("another build"))
+			testkit.WriteWithChecksum(t, file, good, []byte("another build"))
 		}, "does not match its checksum: " + filepath.Join(dir, "bad checksum", name) + " has SHA-256"},
 		{"path traversal", func(t *testing.T, file string) {
-			tarGz(t, file, [][2]string{{"releases/", ""}, {"releases/2.0.0/", ""}, {"releases/2.0.0/../../../escaped", "pwned"}})
+			tgz := testkit.TarGz(t, []testkit.TarEntry{{Name: "releases/"}, {Name: "releases/2.0.0/"}, {Name: "releases/2.0.0/../../../escaped", Body: "pwned"}})
+			testkit.WriteWithChecksum(t, file, tgz, tgz)
 		}, `entry "releases/2.0.0/../../../escaped" climbs out of the release with ".."`},
 	}
 	for _, tt := range tests {
@@ -334,7 +296,7 @@ func TestBadTarballsAreRefused(t *testing.T) {
 		if code != 1 || stdout != "" || !strings.Contains(stderr, tt.wantErr) {
 			t.Errorf("%s: want exit 1, no step done and %q, got %d %q %q", tt.name, tt.wantErr, code, stdout, stderr)
 		}
-		if d := diff(before, s.snapshot()); d != "" {
+		if d := testkit.Diff(before, s.snapshot()); d != "" {
 			t.Errorf("%s: the refused upgrade changed the root:\n%s", tt.name, d)
 		}
 		if got := s.body("/"); got != "Hello from hello 1.0.0\n" {
@@ -391,7 +353,7 @@ func TestStateHandoff(t *testing.T) {
 	if got := s.body("/"); got != "counter 2.0.0 count=7\n" {
 		t.Errorf("after the refused downgrade: want 2.0.0 serving its count, got %q", got)
 	}
-	if d := diff(before, s.snapshot()); d != "" {
+	if d := testkit.Diff(before, s.snapshot()); d != "" {
 		t.Errorf("the failed downgrade changed the root:\n%s", d)
 	}
 }

@@ -1,9 +1,9 @@
 // Command boot measures boot-to-first-200 of an HTTP server program for
-// internal/bench/hello.sh: it starts the program N times with PORT set, polls
+// internal/testkit/bench/hello.sh: it starts the program N times with PORT set, polls
 // http://127.0.0.1:PORT/ until it answers 200, stops it with SIGTERM, and
 // prints the median and minimum in milliseconds.
 //
-//	go run ./internal/bench/boot -n 20 -port 4999 ./hello start
+//	go run ./internal/testkit/bench/boot -n 20 -port 4999 ./hello start
 package main
 
 import (

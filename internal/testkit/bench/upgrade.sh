@@ -2,7 +2,7 @@
 # Upgrades under load: examples/hello built as 1.0.0 and 2.0.0 (two
 # separate relkit build -tar runs), 1.0.0 installed from its tarball and
 # started in the foreground (bin/hello start, as systemd runs it), then
-# internal/bench/upgradeload sends loopback load (keep-alive POST clients
+# internal/testkit/bench/upgradeload sends loopback load (keep-alive POST clients
 # and connection-per-request POST clients) for a steady-state period and
 # during UPGRADES switches alternating upgrade 2.0.0 / downgrade 1.0.0.
 # It prints a Markdown table: requests, failed requests, refused
@@ -13,10 +13,10 @@
 # CPU 1; then the new release boots on the core the old one serves from,
 # which shows in the latency during the switches.
 #
-#   bash internal/bench/upgrade.sh
-#   UPGRADES=20 STEADY=5s bash internal/bench/upgrade.sh
+#   bash internal/testkit/bench/upgrade.sh
+#   UPGRADES=20 STEADY=5s bash internal/testkit/bench/upgrade.sh
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../../.."
 
 UPGRADES=${UPGRADES:-100}
 STEADY=${STEADY:-10s}
@@ -41,7 +41,7 @@ fi
 
 echo "building relkit, the load driver and hello 1.0.0 and 2.0.0 ..." >&2
 go build -o "$tmp/relkit" ./cmd/relkit
-go build -o "$tmp/upgradeload" ./internal/bench/upgradeload
+go build -o "$tmp/upgradeload" ./internal/testkit/bench/upgradeload
 export SOURCE_DATE_EPOCH="$(git log -1 --format=%ct 2>/dev/null || date +%s)"
 "$tmp/relkit" build -tar -version 1.0.0 -o "$tmp/build-1" ./examples/hello >/dev/null 2>&1
 "$tmp/relkit" build -tar -version 2.0.0 -o "$tmp/build-2" ./examples/hello >/dev/null 2>&1

@@ -2,7 +2,7 @@
 # compare.sh: relkit's `migrate` command against golang-migrate's own CLI
 # (the version in go.mod, built with -tags 'postgres sqlite'), in one run,
 # on the same databases and the same 500 trivial migrations: embedded in
-# relkit's binary (benchapp, as an application embeds them), read from a
+# relkit's binary (testdata/migrateapp, as an application embeds them), read from a
 # directory by golang-migrate's CLI (as it reads them):
 #
 #   up-500  : apply 500 migrations to an empty database (reset before each run)
@@ -13,9 +13,9 @@
 # relkit_bench is dropped and created). Needs hyperfine and psql. Prints
 # mean times and the ratio relkit / golang-migrate (target: <= 1.10).
 #
-#   bash migrate/bench/compare.sh            # from the repository root
+#   bash internal/testkit/bench/migrate.sh            # from the repository root
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../../.."
 
 N=${BENCH_N:-500}
 RUNS_UP=${BENCH_RUNS_UP:-5}
@@ -30,7 +30,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 gm_version=$(go list -m -f '{{.Version}}' github.com/golang-migrate/migrate/v4)
-echo "building golang-migrate $gm_version CLI and relkit's benchapp"
+echo "building golang-migrate $gm_version CLI and relkit's migrateapp"
 GOBIN="$work/bin" GOFLAGS= go install -tags 'postgres sqlite' "github.com/golang-migrate/migrate/v4/cmd/migrate@$gm_version"
 
 mkdir "$work/migrations"
@@ -38,9 +38,9 @@ for i in $(seq 1 "$N"); do
   printf 'CREATE TABLE t_%d (id INTEGER);\n' "$i" >"$work/migrations/$(printf '%04d' "$i")_t_$i.up.sql"
   printf 'DROP TABLE t_%d;\n' "$i" >"$work/migrations/$(printf '%04d' "$i")_t_$i.down.sql"
 done
-embed=migrate/bench/benchapp/migrations
+embed=internal/testkit/bench/testdata/migrateapp/migrations
 rm -rf "$embed" && cp -r "$work/migrations" "$embed"
-go build -tags bench -o "$work/bin/benchapp" ./migrate/bench/benchapp
+go build -tags bench -o "$work/bin/benchapp" ./internal/testkit/bench/testdata/migrateapp
 rm -rf "$embed"
 
 export LOG_FORMAT=json

@@ -1,14 +1,13 @@
-// Package syncbuf has a bytes.Buffer that one goroutine may write while
-// another reads it: what tests use to collect a running release's output and
-// poll it for a log line.
-package syncbuf
+package testkit
 
 import (
 	"bytes"
 	"sync"
 )
 
-// Buffer is a bytes.Buffer safe for concurrent use. The zero value is an
+// Buffer is a bytes.Buffer that one goroutine may write while another
+// reads it: what tests collect a running release's output in and poll for
+// a log line. It is safe for concurrent use. The zero value is an
 // empty buffer ready to use.
 type Buffer struct {
 	mu  sync.Mutex

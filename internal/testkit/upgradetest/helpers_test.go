@@ -4,12 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"io/fs"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relkit/relkit/internal/syncbuf"
+	"github.com/relkit/relkit/internal/testkit"
 )
 
 // moduleRoot is the relkit module's root, two levels above this package.
@@ -34,25 +30,12 @@ var moduleRoot = func() string {
 // relkitBin is relkit's build tool, built once by TestMain.
 var relkitBin string
 
-// tmpDirs are removed after the tests.
+// tmpDirs, the builds the tests share, are removed after every test ran.
 var tmpDirs struct {
 	sync.Mutex
 	dirs []string
 }
 
-// tempDir returns a new short directory (Unix socket paths are limited to
-// 107 bytes, and t.TempDir's are long), removed after every test ran.
-func tempDir(t testing.TB) string {
-	t.Helper()
-	d, err := os.MkdirTemp("", "up")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpDirs.Lock()
-	tmpDirs.dirs = append(tmpDirs.dirs, d)
-	tmpDirs.Unlock()
-	return d
-}
 
 func TestMain(m *testing.M) {
 	code := func() int {
@@ -96,9 +79,9 @@ type build struct {
 var (
 	helloV1   = &build{pkg: "./examples/hello", version: "1.0.0"}
 	helloV2   = &build{pkg: "./examples/hello", version: "2.0.0"}
-	crashV2   = &build{pkg: "./internal/upgradetest/testdata/crashhello", version: "2.0.0"}
-	counterV1 = &build{pkg: "./internal/upgradetest/testdata/counter", version: "1.0.0"}
-	counterV2 = &build{pkg: "./internal/upgradetest/testdata/counter", version: "2.0.0", tags: "format2"}
+	crashV2   = &build{pkg: "./internal/testkit/upgradetest/testdata/crashhello", version: "2.0.0"}
+	counterV1 = &build{pkg: "./internal/testkit/upgradetest/testdata/counter", version: "1.0.0"}
+	counterV2 = &build{pkg: "./internal/testkit/upgradetest/testdata/counter", version: "2.0.0", tags: "format2"}
 )
 
 // get returns the tarball (its .sha256 next to it).
@@ -159,7 +142,7 @@ type system struct {
 	env  []string
 
 	cmd  *exec.Cmd
-	logs *syncbuf.Buffer
+	logs *testkit.Buffer
 	done chan struct{}
 	err  error // start's exit, once done is closed
 }
@@ -170,11 +153,11 @@ func install(t *testing.T, name, tarball string, env ...string) *system {
 	if _, err := exec.LookPath("tar"); err != nil {
 		t.Skip("tar is not installed")
 	}
-	root := tempDir(t)
+	root := testkit.ShortTempDir(t)
 	if out, err := exec.Command("tar", "-xzf", tarball, "-C", root).CombinedOutput(); err != nil {
 		t.Fatalf("tar -xzf %s: %v\n%s", tarball, err, out)
 	}
-	s := &system{t: t, name: name, root: root, port: freePort(t)}
+	s := &system{t: t, name: name, root: root, port: testkit.FreePort(t)}
 	s.env = append([]string{
 		"PATH=" + os.Getenv("PATH"), "LOG_FORMAT=json", "PORT=" + strconv.Itoa(s.port),
 		"SHUTDOWN_TIMEOUT=5s", "RELEASE_READY_TIMEOUT=20s", "UPGRADE_TIMEOUT=20s",
@@ -193,7 +176,7 @@ func (s *system) start(prefix ...string) {
 	s.cmd = exec.Command(argv[0], argv[1:]...)
 	s.cmd.Dir = s.root
 	s.cmd.Env = s.env
-	s.logs = &syncbuf.Buffer{}
+	s.logs = &testkit.Buffer{}
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
@@ -320,60 +303,10 @@ func (s *system) put(vsn, tarball string) {
 func (s *system) pid() int { return s.cmd.Process.Pid }
 
 // snapshot describes every entry of the root but tmp/ and log/ (which the
-// running system writes): type, mode, content hash or link target.
+// running system writes).
 func (s *system) snapshot() map[string]string {
 	s.t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(s.root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(s.root, p)
-		if rel == "tmp" || rel == "log" {
-			return filepath.SkipDir
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			target, _ := os.Readlink(p)
-			out[rel] = "link " + target
-		case d.IsDir():
-			out[rel] = fmt.Sprintf("dir %o", info.Mode().Perm())
-		default:
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			sum := sha256.Sum256(b)
-			out[rel] = fmt.Sprintf("file %o %s", info.Mode().Perm(), hex.EncodeToString(sum[:8]))
-		}
-		return nil
-	})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return out
-}
-
-// diff lists what differs between two snapshots.
-func diff(before, after map[string]string) string {
-	var lines []string
-	for p, b := range before {
-		if a, ok := after[p]; !ok {
-			lines = append(lines, "removed "+p)
-		} else if a != b {
-			lines = append(lines, fmt.Sprintf("changed %s: %s -> %s", p, b, a))
-		}
-	}
-	for p, a := range after {
-		if _, ok := before[p]; !ok {
-			lines = append(lines, "added "+p+": "+a)
-		}
-	}
-	return strings.Join(lines, "\n")
+	return testkit.Snapshot(s.t, s.root, "tmp", "log")
 }
 
 func (s *system) readFile(rel string) string {
@@ -479,16 +412,6 @@ func (s *system) checkNonblocking(when string) {
 	if n == 0 {
 		s.t.Errorf("%s: no app process holds the listening socket", when)
 	}
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // httpClient is a client with a timeout for the tests' requests.

@@ -8,8 +8,8 @@ import (
 )
 
 var (
-	envprobeV1 = &build{pkg: "./internal/upgradetest/testdata/envprobe", version: "1.0.0"}
-	envprobeV2 = &build{pkg: "./internal/upgradetest/testdata/envprobe", version: "2.0.0"}
+	envprobeV1 = &build{pkg: "./internal/testkit/upgradetest/testdata/envprobe", version: "1.0.0"}
+	envprobeV2 = &build{pkg: "./internal/testkit/upgradetest/testdata/envprobe", version: "2.0.0"}
 )
 
 // writeEnvFile writes releases/VSN/env of s.
