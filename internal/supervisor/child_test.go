@@ -43,6 +43,17 @@ import (
 // /state and exports it with ">N" appended (N its generation). The state
 // "fail-export" makes the export fail.
 func childMain(mode string) int {
+	// The signal handlers first: a supervisor may stop a generation at
+	// any moment after starting it (a ready timeout, a called-off switch),
+	// and a SIGTERM before this point would kill the process instead of
+	// draining it.
+	stopSignals := []os.Signal{syscall.SIGTERM, syscall.SIGINT}
+	if mode == "ignore-term" {
+		signal.Ignore(syscall.SIGTERM)
+		stopSignals = stopSignals[1:]
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
+	defer stop()
 	env := map[string]string{}
 	for _, kv := range os.Environ() {
 		k, v, _ := strings.Cut(kv, "=")
@@ -76,13 +87,6 @@ func childMain(mode string) int {
 		fmt.Fprintln(os.Stderr, "Error: PORT: want a port from 0 to 65535, got 70000")
 		return 78
 	}
-	stopSignals := []os.Signal{syscall.SIGTERM, syscall.SIGINT}
-	if mode == "ignore-term" {
-		signal.Ignore(syscall.SIGTERM)
-		stopSignals = stopSignals[1:]
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
-	defer stop()
 
 	ls, err := handover.Inherited(env)
 	if err != nil {
