@@ -241,6 +241,9 @@ func TestCrossBuild(t *testing.T) {
 
 func TestBuildRefuses(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("end-to-end: probes apps built with the go command; skipped with -short")
+	}
 	tests := []struct {
 		name     string
 		env      []string

@@ -65,6 +65,9 @@ func relkit(t *testing.T, env map[string]string, args ...string) result {
 // mustRelkit runs relkit and fails the test unless it exits 0.
 func mustRelkit(t *testing.T, args ...string) result {
 	t.Helper()
+	if testing.Short() {
+		t.Skipf("end-to-end: relkit %s builds the app with the go command; skipped with -short", args[0])
+	}
 	r := relkit(t, nil, args...)
 	if r.code != 0 {
 		t.Fatalf("relkit %s: want exit 0, got %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
@@ -92,6 +95,9 @@ var sharedDirs struct {
 // buildOnce runs `relkit build -tar -o DIR samplePkg` once for b.
 func buildOnce(t *testing.T, b *built) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end: builds a release with the go command; skipped with -short")
+	}
 	b.once.Do(func() {
 		dir, err := os.MkdirTemp("", "relkit-test-")
 		if err != nil {

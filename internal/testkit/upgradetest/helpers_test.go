@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -36,8 +37,13 @@ var tmpDirs struct {
 	dirs []string
 }
 
-
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		// Every test here builds releases with the go command.
+		fmt.Println("upgradetest: end-to-end tests skipped with -short")
+		os.Exit(0)
+	}
 	code := func() int {
 		dir, err := os.MkdirTemp("", "relkit-tool-")
 		if err != nil {
