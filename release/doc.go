@@ -48,7 +48,7 @@
 // when there are any, else PORT; /healthz and /readyz run [App.Checks];
 // after SIGTERM /readyz answers 503, the server keeps serving for
 // DRAIN_DELAY, then stops accepting and lets every connection finish
-// within SHUTDOWN_TIMEOUT. [App.ServerOptions] switches middleware and
+// within SHUTDOWN_TIMEOUT. [App.ServerOptions] ([ServerOptions]) switches middleware and
 // moves the health endpoints.
 //
 // Readiness checks are an explicit field rather than an interface the
