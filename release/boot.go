@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"slices"
 
+	"github.com/relkit/relkit/internal/relspec"
+
 	"github.com/relkit/relkit/internal/sdnotify"
 	"github.com/relkit/relkit/runtimeconfig"
 	"github.com/relkit/relkit/server"
@@ -139,7 +141,7 @@ func cause(ctx context.Context) string {
 // ready. With the server on, the server package sends READY=1 itself once
 // every readiness check has passed.
 func (r *runner) notifyReady(log *slog.Logger) {
-	if err := sdnotify.Send(r.env.Get("NOTIFY_SOCKET"), sdnotify.Ready, "STATUS="+r.app.name+" "+r.app.version+" ready"); err != nil {
+	if err := sdnotify.Send(r.env.Get(relspec.EnvNotifySocket), sdnotify.Ready, "STATUS="+r.app.name+" "+r.app.version+" ready"); err != nil {
 		log.Debug("notify the service manager", "err", err)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/relkit/relkit/internal/relspec"
+
 	"github.com/relkit/relkit/internal/environ"
 	"github.com/relkit/relkit/internal/layout"
 	"github.com/relkit/relkit/internal/logfile"
@@ -168,9 +170,9 @@ func (s *settings) Vars() ([]runtimeconfig.Var, error) {
 	}
 	if p, err := s.Paths(); err == nil {
 		for _, d := range []struct{ name, value, desc string }{
-			{"RELEASE_ROOT", p.Root, "root of the release: from the binary's location in an assembled release, else the working directory"},
-			{"RELEASE_TMP", p.Tmp, "PID file, control socket and lock (created 0700); default RELEASE_ROOT/tmp"},
-			{"RELEASE_LOG_DIR", p.Log, "the daemon's log files (created 0700); default RELEASE_ROOT/log"},
+			{relspec.EnvRoot, p.Root, "root of the release: from the binary's location in an assembled release, else the working directory"},
+			{relspec.EnvTmp, p.Tmp, "PID file, control socket and lock (created 0700); default RELEASE_ROOT/tmp"},
+			{relspec.EnvLogDir, p.Log, "the daemon's log files (created 0700); default RELEASE_ROOT/log"},
 		} {
 			src := runtimeconfig.SourceDefault
 			if _, ok := s.env.Lookup(d.name); ok {

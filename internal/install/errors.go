@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/relkit/relkit/internal/relspec"
 )
 
 // Sentinels, matched with errors.Is. The errors returned carry the details
@@ -12,7 +14,7 @@ var (
 	// ErrNotRoot: the directory has no releases/ directory.
 	ErrNotRoot = errors.New("not a release root")
 	// ErrInvalidName: a release name or version is not a plain file name.
-	ErrInvalidName = errors.New("invalid release name or version")
+	ErrInvalidName = relspec.ErrInvalidName
 	// ErrNoTarball: no tarball for the version was found, or several.
 	ErrNoTarball = errors.New("no release tarball")
 	// ErrNoChecksum: the tarball has no usable .sha256 file next to it.

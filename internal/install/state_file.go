@@ -7,10 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/relkit/relkit/internal/relspec"
 )
 
 // StateFile is the name of the release state file in ROOT/releases/.
-const StateFile = "RELEASES"
+const StateFile = relspec.StateFile
 
 // stateFileHeader opens every RELEASES file relkit writes.
 const stateFileHeader = `# Installed releases, in the order they were installed: VERSION STATE

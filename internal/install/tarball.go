@@ -15,7 +15,7 @@ import (
 	"strings"
 
 	"github.com/relkit/relkit/internal/layout"
-	"github.com/relkit/relkit/internal/reltar"
+	"github.com/relkit/relkit/internal/relspec"
 )
 
 // FindTarball returns the tarball of release vsn waiting in
@@ -42,11 +42,11 @@ func (r *Root) FindTarball(vsn, target string) (string, error) {
 	}
 	switch len(found) {
 	case 0:
-		return "", fmt.Errorf("%w for %s %s: put %s (and its .sha256 file) in %s, or name the tarball explicitly (upgrade %s -tarball PATH)", ErrNoTarball, r.name, vsn, reltar.Name(r.name, vsn, targetOS(target), targetArch(target)), dir, vsn)
+		return "", fmt.Errorf("%w for %s %s: put %s (and its .sha256 file) in %s, or name the tarball explicitly (upgrade %s -tarball PATH)", ErrNoTarball, r.name, vsn, relspec.TarballName(r.name, vsn, targetOS(target), targetArch(target)), dir, vsn)
 	case 1:
 		return found[0], nil
 	}
-	want := filepath.Join(dir, reltar.Name(r.name, vsn, targetOS(target), targetArch(target)))
+	want := filepath.Join(dir, relspec.TarballName(r.name, vsn, targetOS(target), targetArch(target)))
 	if slices.Contains(found, want) {
 		return want, nil
 	}

@@ -1,6 +1,10 @@
 package relspec
 
-import "strings"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 // MigrationFilePattern describes the accepted migration file names.
 const MigrationFilePattern = "VERSION_NAME.up.sql / VERSION_NAME.down.sql, e.g. 001_create_links.up.sql"
@@ -21,29 +25,30 @@ type MigrationFile struct {
 // ParseMigrationFile splits a migration file name, VERSION_LABEL.up.sql or
 // VERSION_LABEL.down.sql (VERSION decimal digits, LABEL not empty), as
 // golang-migrate's file source does for .sql files. ok is false for any
-// other name and for a version too large for 63 bits.
+// other name; see [CheckMigrationFile] for why.
 func ParseMigrationFile(name string) (f MigrationFile, ok bool) {
+	f, err := CheckMigrationFile(name)
+	return f, err == nil
+}
+
+// CheckMigrationFile is [ParseMigrationFile] with the reason a name is
+// refused: not of the form, or a version too large for 63 bits.
+func CheckMigrationFile(name string) (MigrationFile, error) {
+	bad := fmt.Errorf("%q is not a migration file name: want %s", name, MigrationFilePattern)
 	rest, up := strings.CutSuffix(name, ".up.sql")
 	if !up {
 		var down bool
 		if rest, down = strings.CutSuffix(name, ".down.sql"); !down {
-			return MigrationFile{}, false
+			return MigrationFile{}, bad
 		}
 	}
 	digits, label, found := strings.Cut(rest, "_")
-	if !found || digits == "" || label == "" || len(digits) > 19 {
-		return MigrationFile{}, false
+	if !found || digits == "" || label == "" || strings.Trim(digits, "0123456789") != "" {
+		return MigrationFile{}, bad
 	}
-	var v uint64
-	for i := 0; i < len(digits); i++ {
-		c := digits[i]
-		if c < '0' || c > '9' {
-			return MigrationFile{}, false
-		}
-		v = v*10 + uint64(c-'0')
+	v, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil {
+		return MigrationFile{}, fmt.Errorf("migration %q: its version is too large (at most %d)", name, int64(1<<63-1))
 	}
-	if v > 1<<63-1 {
-		return MigrationFile{}, false
-	}
-	return MigrationFile{Digits: digits, Version: v, Label: label, Up: up}, true
+	return MigrationFile{Digits: digits, Version: uint64(v), Label: label, Up: up}, nil
 }

@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relkit/relkit/internal/relspec"
+
 	"github.com/relkit/relkit/release"
 )
 
@@ -45,17 +47,17 @@ func Run[C any](t testing.TB, app release.App[C], env map[string]string, args ..
 	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
 	defer cancel()
 	environ := []string{"LOG_FORMAT=json"}
-	if env["RELEASE_TMP"] == "" || env["RELEASE_LOG_DIR"] == "" {
+	if env[relspec.EnvTmp] == "" || env[relspec.EnvLogDir] == "" {
 		// Short: Unix socket paths are limited to 107 bytes.
 		dir, err := os.MkdirTemp("", "rt")
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { os.RemoveAll(dir) })
-		if env["RELEASE_TMP"] == "" {
+		if env[relspec.EnvTmp] == "" {
 			environ = append(environ, "RELEASE_TMP="+dir+"/tmp")
 		}
-		if env["RELEASE_LOG_DIR"] == "" {
+		if env[relspec.EnvLogDir] == "" {
 			environ = append(environ, "RELEASE_LOG_DIR="+dir+"/log")
 		}
 	}
