@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/relkit/relkit/cmd/relkit/internal/gotool"
+	"github.com/relkit/relkit/internal/relspec"
 )
 
 // project is the app being released: its main package, the toolchain that
@@ -64,23 +64,18 @@ func (p *project) probe(ctx context.Context, b gotool.Build, dir string) (string
 	return b.Output, info, nil
 }
 
-var (
-	nameRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
-	versionRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$`)
-)
-
 // checkName accepts release names usable as a file, unit and binary name.
 func checkName(name string) error {
-	if !nameRE.MatchString(name) || strings.HasSuffix(name, ".") {
-		return fmt.Errorf("release name %q cannot name a binary and a systemd unit: use letters, digits, '-', '_' and '.' (at most 63, starting with a letter or digit) in release.App.Name", name)
+	if relspec.CheckName(name) != nil {
+		return fmt.Errorf("release name %q cannot name a binary and a systemd unit: use letters, digits, '-', '_' and '.' (at most %d, starting with a letter or digit, not ending with '.') in release.App.Name", name, relspec.MaxNameLen)
 	}
 	return nil
 }
 
 // checkVersion accepts versions usable as a directory name.
 func checkVersion(v string) error {
-	if !versionRE.MatchString(v) {
-		return fmt.Errorf("version %q cannot name the release directory releases/VSN: use letters, digits, '.', '-', '_' and '+' (at most 128, starting with a letter or digit), e.g. 1.2.0", v)
+	if relspec.CheckVersion(v) != nil {
+		return fmt.Errorf("version %q cannot name the release directory releases/VSN: use letters, digits, '.', '-', '_' and '+' (at most %d, starting with a letter or digit), e.g. 1.2.0", v, relspec.MaxVersionLen)
 	}
 	return nil
 }

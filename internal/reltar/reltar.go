@@ -16,12 +16,13 @@ import (
 	"time"
 
 	"github.com/relkit/relkit/internal/manifest"
+	"github.com/relkit/relkit/internal/relspec"
 )
 
 // Name returns the tarball file name for a release:
 // NAME-VSN-OS-ARCH.tar.gz.
 func Name(name, version, goos, goarch string) string {
-	return fmt.Sprintf("%s-%s-%s-%s.tar.gz", name, version, goos, goarch)
+	return relspec.TarballName(name, version, goos, goarch)
 }
 
 // Dirs are the empty directories every release tarball carries, for the

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	"github.com/relkit/relkit/internal/relspec"
 )
 
 //go:embed templates/*.tmpl
@@ -75,17 +77,15 @@ const (
 )
 
 var (
-	releaseNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
-	versionRE     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$`)
-	envNameRE     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
 func (a App) withDefaults() (App, error) {
 	var errs []string
-	if !releaseNameRE.MatchString(a.Name) {
-		errs = append(errs, fmt.Sprintf("release name %q: use letters, digits, '-', '_' and '.', at most 63", a.Name))
+	if relspec.CheckName(a.Name) != nil {
+		errs = append(errs, fmt.Sprintf("release name %q: use letters, digits, '-', '_' and '.', at most %d", a.Name, relspec.MaxNameLen))
 	}
-	if !versionRE.MatchString(a.Version) {
+	if relspec.CheckVersion(a.Version) != nil {
 		errs = append(errs, fmt.Sprintf("version %q: use letters, digits, '.', '-', '_' and '+', e.g. 1.2.0", a.Version))
 	}
 	if a.Port == 0 {
