@@ -61,14 +61,6 @@ func TestPickHTTP(t *testing.T) {
 	})
 }
 
-func readFile(t *testing.T, name string) string {
-	b, err := os.ReadFile(name)
-	if err != nil {
-		return err.Error()
-	}
-	return string(b)
-}
-
 // TestSystemdSocketActivation runs the server under the real
 // systemd-socket-activate, which binds a socket and execs the child with
 // LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES, and receives its sd_notify

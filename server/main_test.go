@@ -115,24 +115,3 @@ func runServer(t *testing.T, s *Server) (string, func() error) {
 	t.Cleanup(func() { stop() })
 	return "http://" + s.Addr().String(), stop
 }
-
-// nonblocking reports whether c's descriptor has O_NONBLOCK set, looking at
-// it through SyscallConn so that the check itself changes nothing.
-func nonblocking(t *testing.T, c syscall.Conn) bool {
-	t.Helper()
-	rc, err := c.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var flags uintptr
-	var errno syscall.Errno
-	if err := rc.Control(func(fd uintptr) {
-		flags, _, errno = syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_GETFL, 0)
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if errno != 0 {
-		t.Fatalf("fcntl F_GETFL: %v", errno)
-	}
-	return flags&syscall.O_NONBLOCK != 0
-}

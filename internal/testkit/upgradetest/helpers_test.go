@@ -22,10 +22,10 @@ import (
 	"github.com/relkit/relkit/internal/testkit"
 )
 
-// moduleRoot is the relkit module's root, two levels above this package.
+// moduleRoot is the relkit module's root, three levels above this package.
 var moduleRoot = func() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
 }()
 
 // relkitBin is relkit's build tool, built once by TestMain.
