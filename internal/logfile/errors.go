@@ -1,6 +1,6 @@
 package logfile
 
-import "errors"
+import "github.com/relkit/relkit/internal/safefile"
 
 // ErrNotRegular is matched by the error [Open], a rotation or [Tail] returns
 // for a log file that is not a plain file of its own: a symbolic link, a
@@ -8,4 +8,4 @@ import "errors"
 // owned by another user. Such a file can only have been planted by someone
 // who could write the log directory, to make the release write (or print)
 // another file; it is never followed.
-var ErrNotRegular = errors.New("not a regular file of the release's own")
+var ErrNotRegular = safefile.ErrNotRegular

@@ -8,7 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
+
+	"github.com/relkit/relkit/internal/safefile"
 )
 
 // Options configures a [Writer]. The zero value rotates at 10 MiB and keeps
@@ -97,42 +98,15 @@ func (w *Writer) open() error {
 	return nil
 }
 
-// openFile opens the log file at path without following a symbolic link
-// (O_NOFOLLOW) or blocking on a FIFO (O_NONBLOCK, harmless for a regular
-// file), and refuses anything but a regular file with one name, owned by
-// the process's user or root. os.OpenFile adds O_CLOEXEC.
+// openFile opens the log file at path through safefile: never through a
+// link, a FIFO or a hard link.
 func openFile(path string, flag int, perm os.FileMode) (*os.File, error) {
-	f, err := os.OpenFile(path, flag|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, perm)
-	if err != nil {
-		// ELOOP for a link, ENXIO for a FIFO nobody reads: say what it is.
-		if fi, lerr := os.Lstat(path); lerr == nil {
-			switch {
-			case fi.Mode()&os.ModeSymlink != 0:
-				return nil, unsafeFile(path, "is a symbolic link")
-			case !fi.Mode().IsRegular():
-				return nil, unsafeFile(path, fmt.Sprintf("is not a regular file (%s)", fi.Mode().Type()))
-			}
-		}
-		return nil, err
+	f, err := safefile.Open(path, flag, perm)
+	var e *safefile.Error
+	if errors.As(err, &e) {
+		return nil, unsafeFile(path, e.Reason)
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	sys, _ := st.Sys().(*syscall.Stat_t)
-	switch {
-	case !st.Mode().IsRegular():
-		f.Close()
-		return nil, unsafeFile(path, fmt.Sprintf("is not a regular file (%s)", st.Mode().Type()))
-	case sys != nil && sys.Nlink > 1:
-		f.Close()
-		return nil, unsafeFile(path, fmt.Sprintf("has %d names (hard links), so writing it would write another file too", sys.Nlink))
-	case sys != nil && int(sys.Uid) != os.Geteuid() && sys.Uid != 0:
-		f.Close()
-		return nil, unsafeFile(path, fmt.Sprintf("is owned by uid %d, neither the release's user (uid %d) nor root", sys.Uid, os.Geteuid()))
-	}
-	return f, nil
+	return f, err
 }
 
 func unsafeFile(path, what string) error {
