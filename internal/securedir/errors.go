@@ -69,7 +69,7 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("unsafe directory ")
 	b.WriteString(e.Path)
-	what := e.Dir
+	var what string
 	switch {
 	case e.Link:
 		what = "symbolic link " + e.Dir + " on its path"
@@ -77,8 +77,6 @@ func (e *Error) Error() string {
 		what = "its parent " + e.Dir
 	case e.Dir != e.Path:
 		what = "it (" + e.Dir + " with links resolved)"
-	default:
-		what = ""
 	}
 	b.WriteString(": ")
 	if what != "" {
