@@ -7,9 +7,9 @@
 // # Security
 //
 //   - The socket lives in a directory of the release's user (or root) that
-//     is open to nobody else ([Listen] refuses another owner or a directory
-//     open to group or others; securedir checks its parents) and is itself
-//     mode 0600. [CheckSocketPath] checks a path against the kernel's
+//     nobody else may write ([Listen] refuses another owner or a directory
+//     writable by group or others; securedir checks its parents) and is
+//     itself mode 0600. [CheckSocketPath] checks a path against the kernel's
 //     limit ([MaxPath]).
 //   - Every connection's peer credentials are read with SO_PEERCRED; a peer
 //     whose uid is neither the server's nor root is answered "permission

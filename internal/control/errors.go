@@ -42,7 +42,7 @@ type PeerError struct {
 }
 
 func (e *PeerError) Error() string {
-	return fmt.Sprintf("control socket %s is served by %s, pid %d, neither yours (uid %d) nor root: refusing to send it anything or trust its answer, since another user may have replaced the release's socket. Check who owns %s and what is in it (ls -la %s) and which program pid %d is; the release's own RELEASE_TMP must be open to nobody but its user",
+	return fmt.Sprintf("control socket %s is served by %s, pid %d, neither yours (uid %d) nor root: refusing to send it anything or trust its answer, since another user may have replaced the release's socket. Check who owns %s and what is in it (ls -la %s) and which program pid %d is; the release's own RELEASE_TMP must be writable by nobody but its user",
 		e.Path, who(e.UID, e.Owner), e.PID, e.Self, filepath.Dir(e.Path), filepath.Dir(e.Path), e.PID)
 }
 

@@ -27,8 +27,8 @@ func CheckSocketPath(path string) error {
 }
 
 // Listen creates the control socket at path, mode 0600. Its directory must
-// exist, belong to the process's effective user or root and be closed to
-// group and others (securedir.Ensure checks that, and its parents).
+// exist, belong to the process's effective user or root and be writable by
+// neither group nor others (securedir.Ensure checks that, and its parents).
 // A stale socket file nobody answers on is replaced; when a live server
 // answers, Listen fails with [ErrRunning]. The socket file is removed when
 // the listener is closed.
@@ -47,8 +47,8 @@ func Listen(path string) (*net.UnixListener, error) {
 	if uid, ok := ownerOf(st); ok && uid != os.Geteuid() && uid != 0 {
 		return nil, fmt.Errorf("control socket directory %s belongs to %s, neither the release's user (uid %d) nor root: whoever owns it can replace the socket. Point RELEASE_TMP at a directory of the release's own", dir, who(uid, userName(uid)), os.Geteuid())
 	}
-	if perm := st.Mode().Perm(); perm&0o077 != 0 {
-		return nil, fmt.Errorf("control socket directory %s has mode %04o, open to other users: run `chmod 700 %s` (or point RELEASE_TMP at a private directory)", dir, perm, dir)
+	if perm := st.Mode().Perm(); perm&0o022 != 0 {
+		return nil, fmt.Errorf("control socket directory %s has mode %04o, writable by other users, who could replace the socket: run `chmod 0700 %s` (or point RELEASE_TMP at a directory of the release's own)", dir, perm, dir)
 	}
 	if fi, err := os.Lstat(path); err == nil {
 		if fi.Mode()&os.ModeSocket == 0 {

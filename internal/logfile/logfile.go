@@ -110,7 +110,7 @@ func openFile(path string, flag int, perm os.FileMode) (*os.File, error) {
 }
 
 func unsafeFile(path, what string) error {
-	return fmt.Errorf("log file %s %s, %w: relkit never opens such a file, since whoever could plant it may aim it at another one. Fix: check who made it, remove it (rm %s), and make sure RELEASE_LOG_DIR is open to nobody but the release's user", path, what, ErrNotRegular, path)
+	return fmt.Errorf("log file %s %s, %w: relkit never opens such a file, since whoever could plant it may aim it at another one. Fix: check who made it, remove it (rm %s), and make sure nobody but the release's user can write RELEASE_LOG_DIR", path, what, ErrNotRegular, path)
 }
 
 // Path returns the path of the current log file.

@@ -94,7 +94,7 @@ func open(path, kind string, flag int, perm os.FileMode) (*os.File, error) {
 	f, err := safefile.Open(path, flag, perm)
 	var e *safefile.Error
 	if errors.As(err, &e) {
-		return nil, fmt.Errorf("%s %s %s, %w: relkit never opens such a file, since whoever could plant it may aim it at another one. Fix: check who made it, remove it (rm %s), and make sure RELEASE_TMP is open to nobody but the release's user", kind, path, e.Reason, ErrNotRegular, path)
+		return nil, fmt.Errorf("%s %s %s, %w: relkit never opens such a file, since whoever could plant it may aim it at another one. Fix: check who made it, remove it (rm %s), and make sure nobody but the release's user can write RELEASE_TMP", kind, path, e.Reason, ErrNotRegular, path)
 	}
 	return f, err
 }

@@ -9,8 +9,9 @@
 // opened relative to the one before with O_NOFOLLOW|O_DIRECTORY, so what is
 // checked is what is used, and apply these rules for a user uid:
 //
-//   - the directory itself is owned by uid or root and open to nobody else:
-//     no permission bit for group or others (0700);
+//   - the directory itself is owned by uid or root and writable by neither
+//     group nor others (a new one is created 0700; an unpacked 0755 one is
+//     fine: the files in it protect themselves, the socket being 0600);
 //   - every parent up to / is owned by uid or root and writable by neither
 //     group nor others, unless it has the sticky bit (as /tmp does: there
 //     only an entry's owner may remove or rename it, and the entry is then

@@ -20,8 +20,9 @@ const (
 	// OwnedByOther: the directory (or a parent, or a link) belongs to a
 	// user who is neither the release's nor root.
 	OwnedByOther Problem = iota + 1
-	// OpenToOthers: the directory itself grants group or others access.
-	OpenToOthers
+	// WritableByOthers: the directory itself is writable by group or
+	// others.
+	WritableByOthers
 	// ParentWritable: a parent is writable by group or others and has no
 	// sticky bit.
 	ParentWritable
@@ -96,8 +97,8 @@ func (e *Error) Error() string {
 		default:
 			fmt.Fprintf(&b, ", or its owner can replace the control socket and the files in it. Fix: check what it holds, then run `chown %s %s && chmod 0700 %s` as root, or choose another directory", chownTo(e.User, e.UserName), e.Dir, e.Dir)
 		}
-	case OpenToOthers:
-		fmt.Fprintf(&b, "%s; it must be open to nobody but its owner. Fix: run `chmod 0700 %s`", stat, e.Dir)
+	case WritableByOthers:
+		fmt.Fprintf(&b, "%s, writable by %s, so they can replace the control socket and the files in it. Fix: check what it holds, then run `chmod 0700 %s`", stat, writers(e.Mode), e.Dir)
 	case ParentWritable:
 		fmt.Fprintf(&b, "%s, writable by %s without the sticky bit, so they can replace everything below it. Fix: run `chmod go-w %s` (or `chmod +t %s` if it is shared like /tmp), or choose a directory that is not under %s", stat, writers(e.Mode), e.Dir, e.Dir, e.Dir)
 	case NotDirectory:

@@ -190,8 +190,8 @@ func (w *walker) checkTarget(n node) error {
 	switch {
 	case !w.trusted(int(st.Uid)):
 		return w.refuse(n.path, st, OwnedByOther, false, false)
-	case uint32(st.Mode)&0o077 != 0:
-		return w.refuse(n.path, st, OpenToOthers, false, false)
+	case uint32(st.Mode)&0o022 != 0:
+		return w.refuse(n.path, st, WritableByOthers, false, false)
 	}
 	return nil
 }
