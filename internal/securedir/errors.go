@@ -37,6 +37,8 @@ const (
 type Error struct {
 	// Path is the directory asked for, as given.
 	Path string
+	// Abs is Path made absolute and cleaned, before links are resolved.
+	Abs string
 	// Dir is what breaks a rule: Path itself, one of its parents, or a
 	// symbolic link on the way (with links resolved up to it).
 	Dir string
@@ -76,7 +78,7 @@ func (e *Error) Error() string {
 		what = "symbolic link " + e.Dir + " on its path"
 	case e.Parent:
 		what = "its parent " + e.Dir
-	case e.Dir != e.Path:
+	case e.Dir != e.Abs:
 		what = "it (" + e.Dir + " with links resolved)"
 	}
 	b.WriteString(": ")
@@ -98,7 +100,12 @@ func (e *Error) Error() string {
 			fmt.Fprintf(&b, ", or its owner can replace the control socket and the files in it. Fix: check what it holds, then run `chown %s %s && chmod 0700 %s` as root, or choose another directory", chownTo(e.User, e.UserName), e.Dir, e.Dir)
 		}
 	case WritableByOthers:
-		fmt.Fprintf(&b, "%s, writable by %s, so they can replace the control socket and the files in it. Fix: check what it holds, then run `chmod 0700 %s`", stat, writers(e.Mode), e.Dir)
+		fmt.Fprintf(&b, "%s, writable by %s, so they can replace the control socket and the files in it. ", stat, writers(e.Mode))
+		if e.Mode&fs.ModeSticky != 0 {
+			fmt.Fprintf(&b, "Fix: it is a shared directory like /tmp; choose a directory of the release's own instead, such as a new one below it (%s/NAME), which relkit creates 0700", strings.TrimSuffix(e.Dir, "/"))
+		} else {
+			fmt.Fprintf(&b, "Fix: check what it holds, then run `chmod 0700 %s`", e.Dir)
+		}
 	case ParentWritable:
 		fmt.Fprintf(&b, "%s, writable by %s without the sticky bit, so they can replace everything below it. Fix: run `chmod go-w %s` (or `chmod +t %s` if it is shared like /tmp), or choose a directory that is not under %s", stat, writers(e.Mode), e.Dir, e.Dir, e.Dir)
 	case NotDirectory:

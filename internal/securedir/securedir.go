@@ -36,6 +36,7 @@ type node struct {
 
 type walker struct {
 	asked string
+	abs   string
 	uid   int
 	stack []node
 }
@@ -48,7 +49,7 @@ func walk(dir string, uid int, create bool) (err error) {
 	if err != nil {
 		return fmt.Errorf("securedir: %s: %w", dir, err)
 	}
-	w := &walker{asked: dir, uid: uid}
+	w := &walker{asked: dir, abs: abs, uid: uid}
 	defer w.closeAll()
 	root, err := unix.Open("/", openFlags, 0)
 	if err != nil {
@@ -198,7 +199,7 @@ func (w *walker) checkTarget(n node) error {
 
 func (w *walker) refuse(path string, st *unix.Stat_t, p Problem, link, parent bool) *Error {
 	return &Error{
-		Path: w.asked, Dir: path, Link: link, Parent: parent, Problem: p,
+		Path: w.asked, Abs: w.abs, Dir: path, Link: link, Parent: parent, Problem: p,
 		UID: int(st.Uid), Owner: userName(int(st.Uid)), Mode: fileMode(uint32(st.Mode)),
 		User: w.uid, UserName: userName(w.uid),
 	}

@@ -116,7 +116,11 @@ func TestRulesForTheDirectoryAndItsParents(t *testing.T) {
 		{"world-writable even with the sticky bit", func(t *testing.T, base string) (string, string) {
 			d := mkdir(t, filepath.Join(base, "tmp"), 0o777|fs.ModeSticky)
 			return d, d
-		}, WritableByOthers, []string{"mode 1777", "writable by its group and others,"}},
+		}, WritableByOthers, []string{"mode 1777", "writable by its group and others,", "it is a shared directory like /tmp; choose a directory of the release's own", "/NAME)"}},
+		{"unclean path", func(t *testing.T, base string) (string, string) {
+			d := mkdir(t, filepath.Join(base, "tmp"), 0o770)
+			return base + "/./x/../tmp/", d
+		}, WritableByOthers, []string{"/tmp/: owned by ", "mode 0770, writable by its group"}},
 		{"world-writable parent without sticky bit", func(t *testing.T, base string) (string, string) {
 			p := mkdir(t, filepath.Join(base, "open"), 0o777)
 			return filepath.Join(p, "tmp"), p
