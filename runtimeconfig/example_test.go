@@ -57,6 +57,25 @@ func ExampleLoad_describe() {
 }
 
 func ExampleRedactURL() {
-	fmt.Println(runtimeconfig.RedactURL("postgres://app:hunter2@db:5432/app?sslmode=disable"))
-	// Output: postgres://app:***@db:5432/app?sslmode=disable
+	for _, v := range []string{
+		"postgres://app:hunter2@db:5432/app?sslmode=disable",
+		"postgres://app@db/app?sslpassword=hunter2#fragment",
+		"host=db user=app password=hunter2 dbname=app",
+	} {
+		fmt.Println(runtimeconfig.RedactURL(v))
+	}
+	// Output:
+	// postgres://app:***@db:5432/app?sslmode=disable
+	// postgres://app@db/app?sslpassword=***
+	// ***
+}
+
+func ExampleRedact() {
+	fmt.Println(runtimeconfig.Redact("sk_live_123", "true"))
+	fmt.Println(runtimeconfig.Redact("mysql://root:pw@db/app", "url"))
+	fmt.Println(runtimeconfig.Redact("eu-west-1", ""))
+	// Output:
+	// ***
+	// mysql://root:***@db/app
+	// eu-west-1
 }

@@ -11,6 +11,8 @@ func FuzzLoad(f *testing.F) {
 	f.Add("4000", "true", "postgres://u:pw@h/db", goodSecret, "info", "auto", "30s", "sk_test_value")
 	f.Add("x", "maybe", "%%%", "short", "loud", "xml", "-1s", "")
 	f.Add("99999", "", "mysql://u:p@tcp(h)/d?password=pw", "", "DEBUG", "JSON", "1h", "k")
+	f.Add("4000", "", "host=db user=u password=hunter2 dbname=x", "", "info", "auto", "30s", "")
+	f.Add("4000", "", "postgres://u@h/db#hunter2", "", "info", "auto", "30s", "")
 	f.Fuzz(func(t *testing.T, port, server, dbURL, skb, level, format, timeout, apiKey string) {
 		var cfg appConfig
 		env := map[string]string{
@@ -32,8 +34,10 @@ func FuzzLoad(f *testing.F) {
 				t.Fatalf("%s's value leaked", name)
 			}
 		}
-		if pw := password(dbURL); len(pw) >= 4 && strings.Contains(out, pw) && !strings.Contains(publicText(env), pw) {
-			t.Fatal("DATABASE_URL's password leaked")
+		for _, pw := range passwords(dbURL) {
+			if len(pw) >= 4 && strings.Contains(out, pw) && !strings.Contains(publicText(env), pw) {
+				t.Fatalf("DATABASE_URL's password leaked: %q in\n%s", pw, out)
+			}
 		}
 	})
 }
@@ -52,15 +56,32 @@ func publicText(env map[string]string) string {
 	return b.String()
 }
 
-func password(u string) string {
-	at := strings.LastIndex(u, "@")
-	scheme := strings.Index(u, "://")
-	if at < 0 || scheme < 0 || at < scheme {
-		return ""
+// passwords returns what dbURL holds as passwords: its user
+// information's, every value after a password= (in a query or a
+// keyword/value DSN), and its fragment.
+func passwords(dbURL string) []string {
+	var out []string
+	at := strings.LastIndex(dbURL, "@")
+	scheme := strings.Index(dbURL, "://")
+	if at >= 0 && scheme >= 0 && at > scheme {
+		if i := strings.Index(dbURL[scheme+3:at], ":"); i >= 0 {
+			out = append(out, dbURL[scheme+3+i+1:at])
+		}
 	}
-	userinfo := u[scheme+3 : at]
-	if i := strings.Index(userinfo, ":"); i >= 0 {
-		return userinfo[i+1:]
+	for rest := dbURL; ; {
+		i := strings.Index(strings.ToLower(rest), "password=")
+		if i < 0 {
+			break
+		}
+		rest = rest[i+len("password="):]
+		value := rest
+		if j := strings.IndexAny(value, " &"); j >= 0 {
+			value = value[:j]
+		}
+		out = append(out, value)
 	}
-	return ""
+	if i := strings.Index(dbURL, "#"); i >= 0 {
+		out = append(out, dbURL[i+1:])
+	}
+	return out
 }

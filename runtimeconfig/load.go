@@ -52,8 +52,10 @@ type Var struct {
 	Secret bool
 	// Source says where the value came from.
 	Source Source
-	// Value is the value in effect, redacted when Secret: "***" for a
-	// secret, a URL with "***" for its password for a secret URL.
+	// Value is the value in effect, redacted when Secret by [Redact]:
+	// "***" for a secret; for a secret URL, the URL with "***" for its
+	// password and credential parameters and without its fragment, or
+	// "***" whole when it is not a URL (see [RedactURL]).
 	Value string
 }
 
@@ -146,6 +148,10 @@ func Load(dst any, environ map[string]string, opts Options) ([]Var, error) {
 		}
 	}
 	if len(problems) > 0 {
+		scrub := scrubber(fields, effective)
+		for i := range problems {
+			problems[i].Message = scrub(problems[i].Message)
+		}
 		return vars, &Error{Problems: dedupe(problems)}
 	}
 	return vars, nil
@@ -428,62 +434,4 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-// Redacted is what a secret value is shown as.
-const Redacted = "***"
-
-func redact(v string, s secrecy) string {
-	switch s {
-	case secretValue:
-		if v == "" {
-			return ""
-		}
-		return Redacted
-	case secretURL:
-		return RedactURL(v)
-	}
-	return v
-}
-
-// RedactURL returns u with its password, and any query parameter whose
-// name suggests a credential, replaced by ***. A value that does not parse
-// as a URL is redacted whole.
-func RedactURL(u string) string {
-	if u == "" {
-		return ""
-	}
-	p, err := url.Parse(u)
-	if err != nil || p.Opaque != "" {
-		return Redacted
-	}
-	if p.User != nil {
-		if _, has := p.User.Password(); has {
-			p.User = url.UserPassword(p.User.Username(), Redacted)
-		}
-	}
-	if p.RawQuery != "" {
-		q, err := url.ParseQuery(p.RawQuery)
-		if err != nil {
-			p.RawQuery = Redacted
-		} else {
-			for k := range q {
-				if credentialParam(k) {
-					q[k] = []string{Redacted}
-				}
-			}
-			p.RawQuery = strings.ReplaceAll(q.Encode(), "%2A%2A%2A", Redacted)
-		}
-	}
-	return strings.Replace(p.String(), ":%2A%2A%2A@", ":"+Redacted+"@", 1)
-}
-
-func credentialParam(name string) bool {
-	n := strings.ToLower(name)
-	for _, w := range []string{"pass", "pwd", "secret", "token", "key", "auth"} {
-		if strings.Contains(n, w) {
-			return true
-		}
-	}
-	return false
 }

@@ -238,24 +238,6 @@ func TestCodeDefaults(t *testing.T) {
 	}
 }
 
-func TestRedactURL(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ in, want string }{
-		{"postgres://app:pw@db:5432/app?sslmode=disable", "postgres://app:***@db:5432/app?sslmode=disable"},
-		{"postgres://app@db/app", "postgres://app@db/app"},
-		{"mysql://root@tcp(127.0.0.1:3306)/test", "***"},
-		{"sqlite://links.db", "sqlite://links.db"},
-		{"postgres://db/app?password=pw&user=app", "postgres://db/app?password=***&user=app"},
-		{"::not a url", "***"},
-		{"", ""},
-	}
-	for _, tt := range tests {
-		if got := RedactURL(tt.in); tt.want != got {
-			t.Errorf("RedactURL(%q): want %q, got %q", tt.in, tt.want, got)
-		}
-	}
-}
-
 type validated struct {
 	Base
 	Min int `env:"MIN" envDefault:"1"`

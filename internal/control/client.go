@@ -9,6 +9,8 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/user"
+	"strconv"
 	"syscall"
 )
 
@@ -20,7 +22,10 @@ type Client struct {
 }
 
 // Dial connects to the control socket at path. It fails with an error
-// matching [ErrNotRunning] when no socket exists or nobody listens on it.
+// matching [ErrNotRunning] when no socket exists or nobody listens on it,
+// and with a *[PeerError] when the process that serves it runs as neither
+// the caller's effective uid nor root (read with SO_PEERCRED; where the
+// system cannot tell, only the socket's permissions protect it).
 func Dial(ctx context.Context, path string) (*Client, error) {
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "unix", path)
@@ -35,6 +40,10 @@ func Dial(ctx context.Context, path string) (*Client, error) {
 	if err != nil {
 		uc.Close()
 		return nil, fmt.Errorf("control socket %s: read peer credentials: %w", path, err)
+	}
+	if self := os.Geteuid(); cred.Known && cred.UID != self && cred.UID != 0 {
+		uc.Close()
+		return nil, &PeerError{Path: path, UID: cred.UID, PID: cred.PID, Owner: userName(cred.UID), Self: self}
 	}
 	return &Client{conn: uc, peer: cred, path: path}, nil
 }
@@ -59,8 +68,15 @@ type Output struct {
 // It returns the server's result with a nil error whenever the server
 // answered, even with a failure status (see [Result.Err]); a non-nil error
 // means the exchange itself failed: [ErrClosed] when the connection closed
-// before the result. Cancelling ctx closes the connection, which cancels the
+// before the result, a *[RequestTooLargeError] (nothing sent) for a request
+// over [MaxRequest]. Cancelling ctx closes the connection, which cancels the
 // request on the server.
+//
+// Text the server sends (the result's Error, Version and Info strings, and
+// events) is passed through [EscapeText], so it can be printed safely. The
+// output of an rpc task reaches out.Stdout and out.Stderr as the bytes the
+// task wrote, colours included: [Dial] has checked that the server runs as
+// the caller's user or root.
 func (c *Client) Do(ctx context.Context, req Request, out Output) (Result, error) {
 	if req.V == 0 {
 		req.V = Version
@@ -70,6 +86,9 @@ func (c *Client) Do(ctx context.Context, req Request, out Output) (Result, error
 	b, err := json.Marshal(req)
 	if err != nil {
 		return Result{}, err
+	}
+	if len(b)+1 > MaxRequest {
+		return Result{}, &RequestTooLargeError{Op: req.Op, Size: len(b) + 1, Limit: MaxRequest}
 	}
 	if _, err := c.conn.Write(append(b, '\n')); err != nil {
 		return Result{}, c.ctxErr(ctx, fmt.Errorf("send request to %s: %w", c.path, err))
@@ -89,6 +108,7 @@ func (c *Client) Do(ctx context.Context, req Request, out Output) (Result, error
 		}
 		switch {
 		case m.Done != nil:
+			escapeResult(m.Done)
 			return *m.Done, nil
 		case m.Stdout != nil && out.Stdout != nil:
 			if _, err := out.Stdout.Write(m.Stdout); err != nil {
@@ -99,7 +119,7 @@ func (c *Client) Do(ctx context.Context, req Request, out Output) (Result, error
 				return Result{}, err
 			}
 		case m.Event != "" && out.Event != nil:
-			out.Event(m.Event)
+			out.Event(EscapeText(m.Event))
 		}
 	}
 }
@@ -159,4 +179,20 @@ func (c *Client) WaitClosed(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// userName returns the login name of uid, "" when it has none.
+func userName(uid int) string {
+	u, err := user.LookupId(strconv.Itoa(uid))
+	if err != nil {
+		return ""
+	}
+	return u.Username
+}
+
+func who(uid int, name string) string {
+	if name == "" {
+		return "uid " + strconv.Itoa(uid)
+	}
+	return fmt.Sprintf("%s (uid %d)", name, uid)
 }

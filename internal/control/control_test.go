@@ -9,33 +9,16 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/relkit/relkit/internal/testkit/testuser"
 )
 
-// In this mode the test binary is a control client: it pings the socket
-// named by the variable and prints the outcome. The uid test runs it as
-// nobody.
 func TestMain(m *testing.M) {
-	if path := os.Getenv("CONTROL_TEST_CLIENT"); path != "" {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		res, err := Call(ctx, path, Request{Op: OpPing}, Output{})
-		switch {
-		case err != nil:
-			fmt.Printf("dial error: %v\n", err)
-		case res.Err() != nil:
-			fmt.Printf("refused: %v\n", res.Err())
-		default:
-			fmt.Printf("answered: %s\n", res.Info.Name)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
+	testuser.Main(m, map[string]testuser.Helper{"serve-impostor": serveImpostor, "ping": pingAsClient})
 }
 
 func ctxT(t *testing.T) context.Context {
@@ -354,14 +337,24 @@ func TestListen(t *testing.T) {
 			t.Fatalf("the running server must keep its socket, got %v", err)
 		}
 	})
-	t.Run("refuses a directory open to others", func(t *testing.T) {
+	t.Run("refuses a directory writable by others", func(t *testing.T) {
+		t.Parallel()
+		dir := shortDir(t)
+		os.Chmod(dir, 0o775)
+		_, err := Listen(filepath.Join(dir, "app.sock"))
+		if err == nil || !strings.Contains(err.Error(), "chmod 0700 "+dir) {
+			t.Fatalf("want an error telling to chmod 0700, got %v", err)
+		}
+	})
+	t.Run("accepts a directory others may only read", func(t *testing.T) {
 		t.Parallel()
 		dir := shortDir(t)
 		os.Chmod(dir, 0o755)
-		_, err := Listen(filepath.Join(dir, "app.sock"))
-		if err == nil || !strings.Contains(err.Error(), "chmod 700") {
-			t.Fatalf("want an error telling to chmod 700, got %v", err)
+		ln, err := Listen(filepath.Join(dir, "app.sock"))
+		if err != nil {
+			t.Fatalf("want a 0755 directory accepted (the socket is 0600), got %v", err)
 		}
+		ln.Close()
 	})
 	t.Run("refuses a file that is not a socket", func(t *testing.T) {
 		t.Parallel()
@@ -384,46 +377,9 @@ func TestListen(t *testing.T) {
 	})
 }
 
-// nobodyBinary copies the test binary where uid nobody can execute it.
-func nobodyBinary(t *testing.T) string {
-	t.Helper()
-	dir := shortDir(t)
-	os.Chmod(dir, 0o755)
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(exe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "client")
-	if err := os.WriteFile(bin, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return bin
-}
-
-const nobody = 65534
-
-func runAsNobody(t *testing.T, bin, sock string) string {
-	t.Helper()
-	cmd := exec.Command(bin, "-test.run=^$")
-	cmd.Env = []string{"CONTROL_TEST_CLIENT=" + sock}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("client as nobody: %v\n%s", err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
 func TestPeerOfAnotherUIDIsRefused(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("needs root to run a client as uid nobody")
-	}
+	u := testuser.Get(t)
 	t.Parallel()
-	bin := nobodyBinary(t)
 
 	t.Run("by SO_PEERCRED", func(t *testing.T) {
 		// A socket deliberately reachable by everyone: only the peer
@@ -447,8 +403,10 @@ func TestPeerOfAnotherUIDIsRefused(t *testing.T) {
 		go srv.Serve(ln)
 		defer srv.Shutdown(context.Background())
 
-		got := runAsNobody(t, bin, path)
-		want := fmt.Sprintf("refused: permission denied: uid %d may not use this control socket (only uid 0", nobody)
+		// Root's server is one every client trusts; it is the server that
+		// refuses the other user.
+		got := strings.TrimSpace(testuser.Run(t, "ping", path))
+		want := fmt.Sprintf("refused: permission denied: uid %d may not use this control socket (only uid 0", u.UID)
 		if !strings.HasPrefix(got, want) {
 			t.Errorf("want %q…, got %q", want, got)
 		}
@@ -465,7 +423,7 @@ func TestPeerOfAnotherUIDIsRefused(t *testing.T) {
 
 	t.Run("by the private directory", func(t *testing.T) {
 		path, _ := serve(t, pingHandler("hello"))
-		got := runAsNobody(t, bin, path)
+		got := strings.TrimSpace(testuser.Run(t, "ping", path))
 		if want := "dial error: connect to control socket"; !strings.HasPrefix(got, want) || !strings.Contains(got, "permission denied") {
 			t.Errorf("want %q… permission denied, got %q", want, got)
 		}

@@ -6,16 +6,27 @@
 //
 // # Security
 //
-//   - The socket lives in a directory readable only by its owner ([Listen]
-//     refuses a directory open to group or others) and is itself mode 0600.
+//   - The socket lives in a directory of the release's user (or root) that
+//     nobody else may write ([Listen] refuses another owner or a directory
+//     writable by group or others; securedir checks its parents) and is
+//     itself mode 0600. [CheckSocketPath] checks a path against the kernel's
+//     limit ([MaxPath]).
 //   - Every connection's peer credentials are read with SO_PEERCRED; a peer
 //     whose uid is neither the server's nor root is answered "permission
-//     denied" and disconnected before its request is read. On systems
-//     without SO_PEERCRED only the permissions protect the socket.
+//     denied" and disconnected before its request is read.
+//   - The client checks the server the same way: [Dial] refuses a socket
+//     served by a uid that is neither the client's nor root
+//     (*[PeerError]) before sending anything, so a socket another user
+//     swapped in can neither fake "stopped" nor collect requests. On
+//     systems without SO_PEERCRED only the permissions protect the socket.
 //   - The client learns the PID of the process that answers from the same
 //     credentials ([Client.Peer]), so it can identify the running system
 //     without trusting a PID file, and [Ping] checks that the process names
 //     itself with that PID.
+//   - Text in an answer reaches the caller through [EscapeText]: a control
+//     character or bidi override arrives as a visible escape, never raw.
+//   - A request is at most [MaxRequest] (1 MiB); the client refuses a
+//     larger one before sending it (*[RequestTooLargeError]).
 //
 // # Protocol (version 1)
 //

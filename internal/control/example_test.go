@@ -2,6 +2,7 @@ package control_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -39,4 +40,19 @@ func Example() {
 	// Output:
 	// Hello, Ada
 	// status 0 <nil>
+}
+
+func ExampleEscapeText() {
+	fmt.Println(control.EscapeText("stopped\x1b]0;title\x07 (pid 42)"))
+	// Output: stopped\x1b]0;title\x07 (pid 42)
+}
+
+func ExampleCheckSocketPath() {
+	fmt.Println(control.CheckSocketPath("/srv/hello/tmp/hello.sock"))
+	err := control.CheckSocketPath("/" + strings.Repeat("d", 100) + "/hello.sock")
+	var tooLong *control.PathTooLongError
+	fmt.Println(errors.As(err, &tooLong), tooLong.Len, control.MaxPath)
+	// Output:
+	// <nil>
+	// true 112 107
 }

@@ -44,8 +44,10 @@ const (
 	// WriteTimeout bounds sending one message to a client that stopped
 	// reading.
 	WriteTimeout = 30 * time.Second
-	// maxRequest bounds the size of a request line.
-	maxRequest = 1 << 20
+	// MaxRequest bounds the size of a request line, its newline
+	// included: 1 MiB. [Client.Do] refuses a larger request before
+	// sending it.
+	MaxRequest = 1 << 20
 	// chunk bounds the output carried by one message.
 	chunk = 64 << 10
 )
@@ -72,7 +74,7 @@ type Server struct {
 
 func (s *Server) init() {
 	s.once.Do(func() {
-		s.uid = os.Getuid()
+		s.uid = os.Geteuid()
 		s.ctx, s.cancel = context.WithCancel(context.Background())
 		s.conns = map[net.Conn]struct{}{}
 		if s.Logger == nil {
@@ -82,7 +84,8 @@ func (s *Server) init() {
 }
 
 // Serve accepts connections on ln until [Server.Shutdown], and returns nil
-// then. Peers whose uid is neither the server process's nor root are refused.
+// then. Peers whose uid is neither the server process's effective uid nor
+// root are refused.
 func (s *Server) Serve(ln *net.UnixListener) error {
 	s.init()
 	s.mu.Lock()
@@ -179,12 +182,17 @@ func (s *Server) serveConn(c *net.UnixConn) {
 	}
 
 	c.SetReadDeadline(time.Now().Add(RequestTimeout))
-	br := bufio.NewReaderSize(io.LimitReader(c, maxRequest), 4096)
+	br := bufio.NewReaderSize(io.LimitReader(c, MaxRequest), 4096)
 	line, err := br.ReadBytes('\n')
 	switch {
 	case err == nil:
 	case errors.Is(err, io.EOF) && len(line) == 0:
 		return // connected and left: a liveness probe
+	case errors.Is(err, io.EOF) && len(line) == MaxRequest:
+		s.Logger.Warn("control: request over the limit", "limit", MaxRequest, "pid", cred.PID)
+		st.finish(Fail(64, "bad request: longer than the control socket's limit of 1 MiB (%d bytes)", MaxRequest))
+		drain(c)
+		return
 	default:
 		s.Logger.Warn("control: bad request", "err", err, "pid", cred.PID)
 		st.finish(Fail(64, "bad request: %v (want one JSON object on a line ending in a newline)", err))
@@ -217,7 +225,7 @@ func (s *Server) serveConn(c *net.UnixConn) {
 // with unread data does not reset it before the client reads the refusal.
 func drain(c net.Conn) {
 	c.SetReadDeadline(time.Now().Add(time.Second))
-	io.Copy(io.Discard, io.LimitReader(c, maxRequest))
+	io.Copy(io.Discard, io.LimitReader(c, MaxRequest))
 }
 
 func (s *Server) call(ctx context.Context, req Request, st *Stream) (res Result) {

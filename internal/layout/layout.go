@@ -20,6 +20,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/relkit/relkit/internal/securedir"
 )
 
 // Layout is the set of directories a running release uses.
@@ -91,14 +93,12 @@ func Release(root, vsn string) string { return filepath.Join(root, "releases", v
 // Binary returns the path of release vsn's binary named name under root.
 func Binary(root, vsn, name string) string { return filepath.Join(Release(root, vsn), name) }
 
-// MkdirPrivate creates dir (and parents) readable only by its owner, and
-// tightens an existing dir to 0700.
+// MkdirPrivate makes dir a directory only the process's user and root
+// control, creating it (mode 0700) when missing: it is
+// securedir.Ensure(dir, os.Geteuid()). An existing directory that is open
+// to others, owned by another user, or under a parent another user could
+// change is refused with a *securedir.Error saying how to fix it; it is
+// never chmod'ed.
 func MkdirPrivate(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create %s: %w", dir, err)
-	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return fmt.Errorf("restrict %s to its owner: %w", dir, err)
-	}
-	return nil
+	return securedir.Ensure(dir, os.Geteuid())
 }

@@ -1,10 +1,18 @@
 package layout
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/relkit/relkit/internal/securedir"
+	"github.com/relkit/relkit/internal/testkit/testuser"
 )
+
+func TestMain(m *testing.M) { testuser.Main(m, nil) }
 
 func TestResolve(t *testing.T) {
 	t.Parallel()
@@ -62,18 +70,71 @@ func TestResolve(t *testing.T) {
 
 func TestMkdirPrivate(t *testing.T) {
 	t.Parallel()
-	dir := filepath.Join(t.TempDir(), "a", "tmp")
-	if err := os.MkdirAll(dir, 0o777); err != nil {
-		t.Fatal(err)
-	}
-	if err := MkdirPrivate(dir); err != nil {
-		t.Fatal(err)
-	}
-	fi, err := os.Stat(dir)
+	t.Run("creates a private directory", func(t *testing.T) {
+		t.Parallel()
+		dir := filepath.Join(t.TempDir(), "a", "tmp")
+		if err := MkdirPrivate(dir); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want, got := os.FileMode(0o700), fi.Mode().Perm(); want != got {
+			t.Fatalf("want %v, got %v", want, got)
+		}
+	})
+	t.Run("refuses an open directory and leaves it alone", func(t *testing.T) {
+		t.Parallel()
+		dir := filepath.Join(t.TempDir(), "tmp")
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(dir, 0o770)
+		err := MkdirPrivate(dir)
+		if !errors.Is(err, securedir.ErrUnsafe) || !strings.Contains(err.Error(), "chmod 0700 "+dir) {
+			t.Fatalf("want a securedir error telling to chmod 0700 %s, got %v", dir, err)
+		}
+		fi, _ := os.Stat(dir)
+		if want, got := os.FileMode(0o770), fi.Mode().Perm(); want != got {
+			t.Fatalf("want the directory left at %v, got %v (it must never be chmod'ed)", want, got)
+		}
+	})
+}
+
+// The reproduction: root runs the release with RELEASE_TMP in a
+// sticky world-writable directory that another user got to first.
+func TestMkdirPrivateRefusesAnotherUsersDirectory(t *testing.T) {
+	u := testuser.Get(t)
+	base, err := os.MkdirTemp("", "layout")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want, got := os.FileMode(0o700), fi.Mode().Perm(); want != got {
-		t.Fatalf("want %v, got %v", want, got)
+	t.Cleanup(func() { os.RemoveAll(base) })
+	os.Chmod(base, 0o755)
+	shared := filepath.Join(base, "shared")
+	os.Mkdir(shared, 0o700)
+	os.Chmod(shared, 0o777|os.ModeSticky)
+
+	for _, c := range []struct{ name, precreate, dir, atFault string }{
+		{"pre-created RELEASE_TMP", filepath.Join(shared, "tmp"), filepath.Join(shared, "tmp"), filepath.Join(shared, "tmp")},
+		{"parent of RELEASE_TMP", filepath.Join(shared, "app"), filepath.Join(shared, "app", "tmp"), filepath.Join(shared, "app")},
+	} {
+		testuser.Run(t, "mkdir", c.precreate, "0777")
+		err := MkdirPrivate(c.dir)
+		var e *securedir.Error
+		if !errors.As(err, &e) || e.Dir != c.atFault || e.UID != u.UID {
+			t.Errorf("%s: want %s refused as owned by uid %d, got %v", c.name, c.atFault, u.UID, err)
+			continue
+		}
+		if want := fmt.Sprintf("owned by %s (uid %d)", u.Name, u.UID); !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: want the message to say %q, got %v", c.name, want, err)
+		}
+		if fi, _ := os.Stat(c.precreate); fi.Mode().Perm() != 0o777 {
+			t.Errorf("%s: %s was chmod'ed to %v", c.name, c.precreate, fi.Mode().Perm())
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(shared, "app", "tmp")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a directory was created under the other user's %s", filepath.Join(shared, "app"))
 	}
 }

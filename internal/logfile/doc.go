@@ -16,6 +16,11 @@
 //	defer w.Close()
 //	logger := slog.New(slog.NewTextHandler(w, nil))
 //
+// The file is opened with O_NOFOLLOW and checked to be a regular file of
+// the release's own (see [ErrNotRegular]), at Open and at every rotation,
+// so a link planted in the log directory never makes the release write, or
+// [Tail] print, another file.
+//
 // [Tail] reads the last lines of a log file, which is what `daemon` prints
 // when a release fails to boot.
 //

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/relkit/relkit/internal/safefile"
 )
 
 // Options configures a [Writer]. The zero value rotates at 10 MiB and keeps
@@ -52,15 +54,22 @@ type Writer struct {
 	path string
 	opts Options
 
-	mu   sync.Mutex
-	f    *os.File
-	size int64
+	mu     sync.Mutex
+	f      *os.File // nil after Close, or after a rotation failed to reopen
+	closed bool
+	size   int64
 	// onOpen is called with each newly opened file; see [Writer.OnOpen].
 	onOpen func(*os.File)
+	// beforeReopen, set by tests, runs between a rotation's renames and
+	// the creation of the new file: when another user would plant a link.
+	beforeReopen func(path string)
 }
 
 // Open opens (appending) or creates the log file at path. Its directory must
-// exist.
+// exist (securedir.Ensure checks that nobody else controls it). A path that
+// is a symbolic link, a FIFO or device, a hard link, or a file of another
+// user is refused with an error matching [ErrNotRegular]; so is one planted
+// at a rotation, and the next Write tries again.
 func Open(path string, opts Options) (*Writer, error) {
 	w := &Writer{path: path, opts: opts.withDefaults()}
 	if err := w.open(); err != nil {
@@ -70,8 +79,11 @@ func Open(path string, opts Options) (*Writer, error) {
 }
 
 func (w *Writer) open() error {
-	f, err := os.OpenFile(w.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, w.opts.Perm)
+	f, err := openFile(w.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, w.opts.Perm)
 	if err != nil {
+		if errors.Is(err, ErrNotRegular) {
+			return err
+		}
 		return fmt.Errorf("open log file: %w (check that RELEASE_LOG_DIR exists and is writable)", err)
 	}
 	st, err := f.Stat()
@@ -84,6 +96,21 @@ func (w *Writer) open() error {
 		w.onOpen(f)
 	}
 	return nil
+}
+
+// openFile opens the log file at path through safefile: never through a
+// link, a FIFO or a hard link.
+func openFile(path string, flag int, perm os.FileMode) (*os.File, error) {
+	f, err := safefile.Open(path, flag, perm)
+	var e *safefile.Error
+	if errors.As(err, &e) {
+		return nil, unsafeFile(path, e.Reason)
+	}
+	return f, err
+}
+
+func unsafeFile(path, what string) error {
+	return fmt.Errorf("log file %s %s, %w: relkit never opens such a file, since whoever could plant it may aim it at another one. Fix: check who made it, remove it (rm %s), and make sure nobody but the release's user can write RELEASE_LOG_DIR", path, what, ErrNotRegular, path)
 }
 
 // Path returns the path of the current log file.
@@ -106,8 +133,15 @@ func (w *Writer) OnOpen(fn func(*os.File)) {
 func (w *Writer) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.f == nil {
+	if w.closed {
 		return 0, os.ErrClosed
+	}
+	if w.f == nil {
+		// A rotation could not reopen the file: try again, so logging
+		// resumes once the cause is fixed.
+		if err := w.open(); err != nil {
+			return 0, err
+		}
 	}
 	if w.size > 0 && w.size+int64(len(p)) > w.opts.MaxSize {
 		if err := w.rotate(); err != nil {
@@ -124,8 +158,11 @@ func (w *Writer) Write(p []byte) (int, error) {
 func (w *Writer) Rotate() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.f == nil {
+	if w.closed {
 		return os.ErrClosed
+	}
+	if w.f == nil {
+		return w.open()
 	}
 	return w.rotate()
 }
@@ -143,8 +180,13 @@ func (w *Writer) rotate() error {
 			return fmt.Errorf("rotate log file: %w", err)
 		}
 	}
+	// Renames and removals act on a planted link itself, never on what it
+	// points to; only the reopen below could follow one, and it does not.
 	if err := os.Rename(w.path, Backup(w.path, 1)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("rotate log file: %w", err)
+	}
+	if w.beforeReopen != nil {
+		w.beforeReopen(w.path)
 	}
 	return w.open()
 }
@@ -153,6 +195,7 @@ func (w *Writer) rotate() error {
 func (w *Writer) Close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.closed = true
 	if w.f == nil {
 		return nil
 	}
@@ -189,9 +232,11 @@ func ParseSize(s string) (int64, error) {
 }
 
 // Tail returns the last n lines of the file at path (fewer when the file is
-// shorter), without their newlines. It reads at most the last 64 KiB.
+// shorter), without their newlines. It reads at most the last 64 KiB, and
+// refuses (with [ErrNotRegular]) a log file that is a link or otherwise not
+// the release's own.
 func Tail(path string, n int) ([]string, error) {
-	f, err := os.Open(path)
+	f, err := openFile(path, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -14,4 +14,9 @@
 // the kernel releases when the holder dies, so a crash never leaves a lock
 // behind, and whoever holds it knows any PID file or socket it finds is
 // stale.
+//
+// Neither file is ever opened through a symbolic link: both are opened with
+// O_NOFOLLOW and must be regular files of the release's own
+// ([ErrNotRegular]), so a link planted in RELEASE_TMP cannot make the
+// release read, lock or create another file.
 package pidfile

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/relkit/relkit/internal/testkit/testuser"
 )
 
 // The test binary re-executes itself in this mode to hold a lock from
@@ -24,7 +26,7 @@ func TestMain(m *testing.M) {
 		bufio.NewReader(os.Stdin).ReadString('\n') // hold until stdin closes
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	testuser.Main(m, nil)
 }
 
 func TestWriteRead(t *testing.T) {
