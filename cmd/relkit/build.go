@@ -109,7 +109,7 @@ func runBuild(ctx context.Context, e *osEnv, f buildFlags, args []string) error 
 	}
 	p.tc.Stderr = e.stderr
 	if targets == nil {
-		targets = []target{{p.hostOS, p.hostCPU}}
+		targets = []target{{p.goos, p.goarch}}
 	}
 	buildTime, timeSource, err := releaseTime(e.env)
 	if err != nil {
