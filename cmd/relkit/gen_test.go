@@ -32,13 +32,17 @@ func TestGenSystemdPassesSystemdAnalyzeVerify(t *testing.T) {
 		"NoNewPrivileges=yes\n",
 		"ProtectSystem=strict\n",
 		"ReadWritePaths=" + install + "/tmp " + install + "/log\n",
-		"Environment=SERVER=true PORT=4123 DRAIN_DELAY=0s SHUTDOWN_TIMEOUT=30s\n",
 		"TimeoutStopSec=40\n",
 		"Requires=sample.socket\n",
 	} {
 		if !strings.Contains(string(service), want) {
 			t.Errorf("sample.service: want line %q", want)
 		}
+	}
+	// Process environment beats a release's releases/VSN/env: the unit
+	// must set no defaults a release could not change.
+	if strings.Contains(string(service), "\nEnvironment=") {
+		t.Errorf("sample.service sets Environment=, which no release's env file could override:\n%s", service)
 	}
 	socket, err := os.ReadFile(filepath.Join(units, "sample.socket"))
 	if err != nil {
@@ -51,7 +55,7 @@ func TestGenSystemdPassesSystemdAnalyzeVerify(t *testing.T) {
 	}
 	// systemd-analyze verify exits 0 even for unknown keys and values it
 	// ignores, so any message counts as a failure too.
-	cmd := exec.Command(analyze, "verify", filepath.Join(units, "sample.service"), filepath.Join(units, "sample.socket"))
+	cmd := exec.Command(analyze, "verify", filepath.Join(units, "sample.service"), filepath.Join(units, "sample-migrate.service"), filepath.Join(units, "sample.socket"))
 	cmd.Env = append(os.Environ(), "SYSTEMD_LOG_COLOR=0")
 	b, err := cmd.CombinedOutput()
 	if err != nil || len(bytes.TrimSpace(b)) > 0 {
@@ -281,4 +285,94 @@ func TestGenKubernetes(t *testing.T) {
 		t.Fatalf("gen over an existing file: want exit 1 suggesting -force, got %d: %s", r.code, r.stderr)
 	}
 	mustRelkit(t, "gen", "k8s", "-force", "-o", dir, samplePkg)
+}
+
+const notesPkg = "./cmd/relkit/testdata/notes"
+
+// notesVariables are the variables the notes app requires or keeps
+// secret: its own two and runtimeconfig.Base's secrets.
+var notesVariables = []string{"NOTES_API_TOKEN", "NOTES_ADMIN_EMAIL", "SECRET_KEY_BASE", "DATABASE_URL"}
+
+// instruction returns the shell command in a generated file's header
+// comment that starts with prefix, continuation lines joined.
+func instruction(t *testing.T, file, data, prefix string) string {
+	t.Helper()
+	var cmd strings.Builder
+	for _, line := range strings.Split(data, "\n") {
+		text, ok := strings.CutPrefix(line, "#   ")
+		if !ok {
+			if cmd.Len() > 0 {
+				break
+			}
+			continue
+		}
+		if cmd.Len() == 0 && !strings.HasPrefix(strings.TrimSpace(text), prefix) {
+			continue
+		}
+		cont := strings.HasSuffix(text, "\\")
+		cmd.WriteString(strings.TrimSpace(strings.TrimSuffix(text, "\\")) + " ")
+		if !cont {
+			return cmd.String()
+		}
+	}
+	if cmd.Len() == 0 {
+		t.Fatalf("%s: no instruction starting with %q in its header:\n%s", file, prefix, data)
+	}
+	return cmd.String()
+}
+
+// TestGenInstructionsNameEveryVariable generates every kind of file for an
+// app that declares two required variables of its own, one of them secret,
+// and checks that each instruction an operator copies names every required
+// and every secret variable, with SECRET_KEY_BASE from gen-secret.
+func TestGenInstructionsNameEveryVariable(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, kind := range []string{"docker", "systemd", "k8s"} {
+		mustRelkit(t, "gen", kind, "-o", dir, notesPkg)
+	}
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	dockerfile, service, k8s := read("Dockerfile"), read("notes.service"), read("notes.yaml")
+
+	run := instruction(t, "Dockerfile", dockerfile, "docker run --rm -p")
+	kubectlSecret := instruction(t, "notes.yaml", k8s, "kubectl create secret")
+	kubectlConfig := instruction(t, "notes.yaml", k8s, "kubectl create configmap")
+	var envFile []string
+	for _, line := range strings.Split(service, "\n") {
+		if text, ok := strings.CutPrefix(line, "#   echo "); ok {
+			envFile = append(envFile, text)
+		}
+	}
+	for _, v := range notesVariables {
+		if !strings.Contains(run, "-e "+v+"=") {
+			t.Errorf("Dockerfile: the docker run line does not pass %s:\n%s", v, run)
+		}
+		if !strings.Contains(kubectlSecret+kubectlConfig, "--from-literal="+v+"=") {
+			t.Errorf("notes.yaml: neither kubectl create secret nor configmap sets %s:\n%s\n%s", v, kubectlSecret, kubectlConfig)
+		}
+		found := false
+		for _, l := range envFile {
+			found = found || strings.HasPrefix(l, v+"=")
+		}
+		if !found {
+			t.Errorf("notes.service: the install instructions write no %s into the environment file:\n%s", v, strings.Join(envFile, "\n"))
+		}
+	}
+	if !strings.Contains(kubectlSecret, "--from-literal=NOTES_API_TOKEN=") {
+		t.Errorf("notes.yaml: the secret NOTES_API_TOKEN belongs in the Secret: %s", kubectlSecret)
+	}
+	if !strings.Contains(kubectlConfig, "--from-literal=NOTES_ADMIN_EMAIL=") {
+		t.Errorf("notes.yaml: the required setting NOTES_ADMIN_EMAIL belongs in the ConfigMap: %s", kubectlConfig)
+	}
+	for what, cmd := range map[string]string{"docker run": run, "kubectl create secret": kubectlSecret, "environment file": strings.Join(envFile, "\n")} {
+		if !strings.Contains(cmd, "SECRET_KEY_BASE=\"$(") || !strings.Contains(cmd, "gen-secret)\"") {
+			t.Errorf("%s: want SECRET_KEY_BASE from gen-secret, got:\n%s", what, cmd)
+		}
+	}
 }

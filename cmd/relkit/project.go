@@ -16,6 +16,7 @@ import (
 type project struct {
 	tc        *gotool.Toolchain
 	pkg       *gotool.Package
+	pkgArg    string // the package as given on the command line
 	hostOS    string // GOHOSTOS: what the probe is built for, to run here
 	hostCPU   string // GOHOSTARCH
 	goos      string // GOOS: the default target (the environment may set it)
@@ -43,7 +44,7 @@ func openProject(ctx context.Context, e *osEnv, args []string, cmd string) (*pro
 	if err != nil {
 		return nil, err
 	}
-	return &project{tc: tc, pkg: pkg, hostOS: genv["GOHOSTOS"], hostCPU: genv["GOHOSTARCH"],
+	return &project{tc: tc, pkg: pkg, pkgArg: pkgArg, hostOS: genv["GOHOSTOS"], hostCPU: genv["GOHOSTARCH"],
 		goos: genv["GOOS"], goarch: genv["GOARCH"], goVersion: genv["GOVERSION"], goroot: genv["GOROOT"]}, nil
 }
 

@@ -20,8 +20,8 @@ func TestValidation(t *testing.T) {
 		{"version with space", func() ([]File, error) { return Docker(App{Name: "a", Version: "1 0"}, DockerOptions{}) }, `version "1 0"`},
 		{"port out of range", func() ([]File, error) { return Systemd(App{Name: "a", Version: "1", Port: 70000}, SystemdOptions{}) }, "port 70000"},
 		{"secret name", func() ([]File, error) {
-			return Kubernetes(App{Name: "a", Version: "1", Secrets: []Secret{{Name: "BAD-NAME"}}}, KubernetesOptions{})
-		}, `secret variable "BAD-NAME"`},
+			return Kubernetes(App{Name: "a", Version: "1", Variables: []Variable{{Name: "BAD-NAME", Secret: true}}}, KubernetesOptions{})
+		}, `variable "BAD-NAME"`},
 		{"relative root", func() ([]File, error) { return Systemd(ok, SystemdOptions{Root: "opt/links"}) }, `root "opt/links"`},
 		{"root with space", func() ([]File, error) { return Systemd(ok, SystemdOptions{Root: "/opt/my links"}) }, "root"},
 		{"user", func() ([]File, error) { return Systemd(ok, SystemdOptions{User: "Links App"}) }, `user or group "Links App"`},
@@ -55,7 +55,7 @@ func TestSystemdTimeouts(t *testing.T) {
 		{"defaults", App{Name: "links", Version: "1"}, SystemdOptions{},
 			[]string{"TimeoutStopSec=40\n", "CapabilityBoundingSet=\n"}, "Requires=links.socket"},
 		{"drain and margin", App{Name: "links", Version: "1", DrainDelay: 5 * time.Second, ShutdownTimeout: 90 * time.Second}, SystemdOptions{StopMargin: 3 * time.Second},
-			[]string{"TimeoutStopSec=98\n", "DRAIN_DELAY=5s SHUTDOWN_TIMEOUT=1m30s"}, ""},
+			[]string{"TimeoutStopSec=98\n", "echo DRAIN_DELAY=5s >> /etc/links/links.env"}, ""},
 		{"privileged port without socket", App{Name: "links", Version: "1", Port: 80}, SystemdOptions{},
 			[]string{"AmbientCapabilities=CAP_NET_BIND_SERVICE\n"}, "CapabilityBoundingSet=\n"},
 		{"privileged port with socket", App{Name: "links", Version: "1", Port: 80}, SystemdOptions{Socket: true},
