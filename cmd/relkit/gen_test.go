@@ -376,3 +376,103 @@ func TestGenInstructionsNameEveryVariable(t *testing.T) {
 		}
 	}
 }
+
+// newcomerModule writes a module outside this repository, as a newcomer's
+// app is today: its go.mod replaces github.com/relkit/relkit with this
+// checkout, a directory outside the app's Docker build context.
+func newcomerModule(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join(moduleRoot, "cmd", "relkit", "testdata", "notes", "main.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"main.go": string(src),
+		"go.mod": "module example.com/notes\n\ngo 1.26.0\n\nrequire github.com/relkit/relkit v0.0.0\n\ntool github.com/relkit/relkit/cmd/relkit\n\nreplace github.com/relkit/relkit => " + moduleRoot + "\n",
+		"migrations/001_notes.up.sql":   "CREATE TABLE notes (id serial PRIMARY KEY);\n",
+		"migrations/001_notes.down.sql": "DROP TABLE notes;\n",
+	}
+	for name, data := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	goCmd(t, dir, "mod", "tidy")
+	return dir
+}
+
+func goCmd(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=", "GOWORK=off")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)
+	}
+}
+
+// TestGenDockerWithLocalReplace: a Dockerfile whose build stage runs
+// `go mod download` on go.mod and go.sum alone cannot build an app whose
+// go.mod replaces a module with a directory outside the context. gen docker
+// refuses with what to do, and after go mod vendor writes a Dockerfile that
+// builds from vendor/, whose build command then works.
+func TestGenDockerWithLocalReplace(t *testing.T) {
+	t.Parallel()
+	app := newcomerModule(t)
+	out := t.TempDir()
+	var stdout, stderr strings.Builder
+	code := run(t.Context(), app, []string{"gen", "docker", "-o", out, "."}, testEnv(), strings.NewReader(""), &stdout, &stderr)
+	if code != exitFailure || !strings.Contains(stderr.String(), "replaces github.com/relkit/relkit => "+moduleRoot) ||
+		!strings.Contains(stderr.String(), "go mod vendor") || !strings.Contains(stderr.String(), "relkit build -image") {
+		t.Fatalf("gen docker with a replace outside the context: want exit 1 naming the replace, go mod vendor and relkit build -image; got %d:\n%s", code, stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(out, "Dockerfile")); err == nil {
+		t.Fatal("gen docker wrote a Dockerfile although it refused")
+	}
+
+	goCmd(t, app, "mod", "vendor")
+	stdout.Reset()
+	stderr.Reset()
+	if code := run(t.Context(), app, []string{"gen", "docker", "-o", out, "."}, testEnv(), strings.NewReader(""), &stdout, &stderr); code != 0 {
+		t.Fatalf("gen docker after go mod vendor: want exit 0, got %d:\n%s", code, stderr.String())
+	}
+	data, err := os.ReadFile(filepath.Join(out, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env, build string
+	for _, in := range parseDockerfile(t, string(data)) {
+		switch {
+		case in.stage == 0 && in.cmd == "RUN" && strings.Contains(in.args, "go mod download"):
+			t.Errorf("the vendored build still downloads modules: RUN %s", in.args)
+		case in.stage == 0 && in.cmd == "ENV":
+			env = in.args
+		case in.stage == 0 && in.cmd == "RUN" && strings.Contains(in.args, "cmd/relkit build"):
+			build = in.args
+		}
+	}
+	if env != "GOFLAGS=-mod=vendor GOWORK=off" {
+		t.Fatalf("build stage ENV: want GOFLAGS=-mod=vendor GOWORK=off, got %q", env)
+	}
+	// The build stage's command, run the way the builder runs it: from
+	// vendor/ alone, with no module cache and no network.
+	_, cmdline, _ := strings.Cut(build, "go run ")
+	cmdline = strings.ReplaceAll(cmdline, `${VERSION:+-version "$VERSION"} `, "")
+	rel := t.TempDir()
+	args := strings.Fields(strings.ReplaceAll(cmdline, "/out", rel))
+	cmd := exec.Command("go", append([]string{"run"}, args...)...)
+	cmd.Dir = app
+	cache := t.TempDir()
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=vendor", "GOWORK=off", "GOPROXY=off", "GOMODCACHE="+cache, "SOURCE_DATE_EPOCH="+sourceDateEpoch)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build stage: go run %s: %v\n%s", strings.Join(args, " "), err, b)
+	}
+	if _, err := os.Stat(filepath.Join(rel, "notes", "bin", "notes")); err != nil {
+		t.Fatalf("the vendored build assembled no release: %v", err)
+	}
+}
