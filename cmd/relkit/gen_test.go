@@ -388,8 +388,8 @@ func newcomerModule(t *testing.T) string {
 		t.Fatal(err)
 	}
 	files := map[string]string{
-		"main.go": string(src),
-		"go.mod": "module example.com/notes\n\ngo 1.26.0\n\nrequire github.com/relkit/relkit v0.0.0\n\ntool github.com/relkit/relkit/cmd/relkit\n\nreplace github.com/relkit/relkit => " + moduleRoot + "\n",
+		"main.go":                       string(src),
+		"go.mod":                        "module example.com/notes\n\ngo 1.26.0\n\nrequire github.com/relkit/relkit v0.0.0\n\ntool github.com/relkit/relkit/cmd/relkit\n\nreplace github.com/relkit/relkit => " + moduleRoot + "\n",
 		"migrations/001_notes.up.sql":   "CREATE TABLE notes (id serial PRIMARY KEY);\n",
 		"migrations/001_notes.down.sql": "DROP TABLE notes;\n",
 	}
