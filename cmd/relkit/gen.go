@@ -79,7 +79,7 @@ func genKinds() []genKind {
 		}},
 		{name: "k8s", outDir: filepath.Join("deploy", "k8s"), flags: func(fs *flag.FlagSet) func(context.Context, *project, gen.App) ([]gen.File, error) {
 			var o gen.KubernetesOptions
-			fs.StringVar(&o.Image, "image", "", "container image (default NAME:VSN, as built from relkit gen docker's Dockerfile)")
+			fs.StringVar(&o.Image, "image", "", "container image (default NAME:VSN, as relkit build -image or relkit gen docker's Dockerfile tag it)")
 			fs.IntVar(&o.Replicas, "replicas", gen.DefaultReplicas, "Deployment replicas")
 			fs.StringVar(&o.SecretName, "secret", "", "Secret holding the secret variables (default NAME-secrets)")
 			fs.DurationVar(&o.PreStop, "prestop", gen.DefaultPreStop, "preStop sleep before SIGTERM")
