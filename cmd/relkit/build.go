@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/relkit/relkit/cmd/relkit/internal/assemble"
+	"github.com/relkit/relkit/cmd/relkit/internal/gen"
 	"github.com/relkit/relkit/cmd/relkit/internal/gotool"
 	"github.com/relkit/relkit/internal/manifest"
 	"github.com/relkit/relkit/internal/reltar"
@@ -29,19 +30,30 @@ type buildFlags struct {
 	overlays string
 	strip    bool
 	tags     string
+	image    bool
+	caCerts  string
 }
 
 func buildCommand() *command {
 	return &command{
 		name:     "build",
-		synopsis: "[-version V] [-target os/arch,...] [-o DIR] [-tar] [PKG]",
+		synopsis: "[-version V] [-target os/arch,...] [-o DIR] [-tar] [-image] [PKG]",
 		summary:  buildSummary,
 		long: `PKG is the app's main package (default "."). The binary is built with
 -trimpath and CGO_ENABLED=0 (unless the environment sets CGO_ENABLED), the
 version injected with -ldflags -X. One target gives DIR/NAME, several give
 DIR/NAME-OS-ARCH each. The build time recorded in release.json, and used for
 every tarball entry, is SOURCE_DATE_EPOCH when set, else the commit time of
-the checkout, else the clock (then the release is not reproducible).`,
+the checkout, else the clock (then the release is not reproducible).
+
+-image also writes an OCI container image of the release, without Docker
+and FROM scratch: DIR/NAME-VSN.oci (an image layout directory) and
+DIR/NAME-VSN.oci.tar (for docker load, podman load, skopeo copy
+oci-archive:). It holds the release at /app (tmp/ and log/ writable by the
+nonroot user 65534, the rest root's), the build machine's CA certificates,
+Go's time zone database, ENTRYPOINT /app/bin/NAME, CMD start, the health
+check and OCI annotations with the version and VCS revision; several
+targets give one image index. The same commit gives the same digest.`,
 		flags: func(fs *flag.FlagSet) func(context.Context, *osEnv, []string) error {
 			var f buildFlags
 			fs.StringVar(&f.version, "version", "", "release version (default: the version the app declares in release.App.Version)")
@@ -51,6 +63,8 @@ the checkout, else the clock (then the release is not reproducible).`,
 			fs.StringVar(&f.overlays, "overlays", "", "directory copied into the release root (default: rel/overlays in the package directory, else in the module root, when present)")
 			fs.BoolVar(&f.strip, "strip", true, "strip the symbol table and DWARF data (-ldflags \"-s -w\"); -strip=false keeps them for debuggers")
 			fs.StringVar(&f.tags, "tags", "", "comma-separated build tags")
+			fs.BoolVar(&f.image, "image", false, "also write an OCI image: NAME-VSN.oci (layout directory) and NAME-VSN.oci.tar (docker load) into the output directory")
+			fs.StringVar(&f.caCerts, "ca-certs", "", "with -image: the CA certificate bundle to put into the image (default: the build machine's, e.g. /etc/ssl/certs/ca-certificates.crt)")
 			return func(ctx context.Context, e *osEnv, args []string) error { return runBuild(ctx, e, f, args) }
 		},
 	}
@@ -109,7 +123,7 @@ func runBuild(ctx context.Context, e *osEnv, f buildFlags, args []string) error 
 	}
 	p.tc.Stderr = e.stderr
 	if targets == nil {
-		targets = []target{{p.hostOS, p.hostCPU}}
+		targets = []target{{p.goos, p.goarch}}
 	}
 	buildTime, timeSource, err := releaseTime(e.env)
 	if err != nil {
@@ -122,6 +136,23 @@ func runBuild(ctx context.Context, e *osEnv, f buildFlags, args []string) error 
 	overlays, err := findOverlays(e, p, f.overlays)
 	if err != nil {
 		return err
+	}
+	var caBundle string
+	if f.image {
+		for _, t := range targets {
+			if t.os != "linux" {
+				return usagef("relkit help build", "-image: container images run Linux binaries, and the targets include %s: build the image for linux targets only", t)
+			}
+		}
+		flagPath := ""
+		if f.caCerts != "" {
+			flagPath = e.abs(f.caCerts)
+		}
+		if caBundle, err = findCABundle(flagPath); err != nil {
+			return err
+		}
+	} else if f.caCerts != "" {
+		return usagef("relkit help build", "-ca-certs is for the image: add -image")
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("create output directory: %w", err)
@@ -186,6 +217,23 @@ func runBuild(ctx context.Context, e *osEnv, f buildFlags, args []string) error 
 		results = append(results, r)
 	}
 	reportBuild(e, results)
+	if f.image {
+		port := info.Port
+		if port == 0 {
+			port = gen.DefaultPort
+		}
+		res, ref, err := writeImage(p, out, caBundle, port, results)
+		if err != nil {
+			return err
+		}
+		dir := filepath.Join(out, imageName(results[0].manifest.Name, results[0].manifest.Version))
+		fmt.Fprintf(e.stdout, "\n* image %s %s at %s (and %s.tar)\n", ref, res.Digest, e.display(dir), e.display(dir))
+		for _, m := range res.Manifests {
+			fmt.Fprintf(e.stdout, "  %s %s\n", m.Platform, m.Digest)
+		}
+		fmt.Fprintf(e.stdout, "\n    # To load it into Docker, or push it to a registry\n    docker load -i %s.tar\n    skopeo copy oci:%s:%s docker://REGISTRY/%s\n",
+			e.display(dir), e.display(dir), strings.TrimPrefix(ref, strings.SplitN(ref, ":", 2)[0]+":"), ref)
+	}
 	if timeSource == manifest.BuildTimeFromClock {
 		fmt.Fprintf(e.stderr, "note: the build time comes from the clock, so this release is not reproducible; set SOURCE_DATE_EPOCH (e.g. to `git log -1 --format=%%ct`) or build from a git checkout\n")
 	}

@@ -239,6 +239,35 @@ func TestCrossBuild(t *testing.T) {
 	}
 }
 
+// TestCrossBuildWithGOARCH follows the go command's convention: GOOS and
+// GOARCH in the environment choose the target, while the binary relkit asks
+// for the app's metadata is still built for the build machine.
+func TestCrossBuildWithGOARCH(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cross-compiles the standard library")
+	}
+	t.Parallel()
+	other := "arm64"
+	if runtime.GOARCH == "arm64" {
+		other = "amd64"
+	}
+	out := t.TempDir()
+	r := relkit(t, testEnv("GOOS=linux", "GOARCH="+other), "build", "-o", out, samplePkg)
+	if r.code != 0 {
+		t.Fatalf("GOOS=linux GOARCH=%s relkit build: want exit 0, got %d\n%s", other, r.code, r.stderr)
+	}
+	m, err := manifest.Read(filepath.Join(out, "sample", "releases", "0.3.0", "release.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Target() != "linux/"+other {
+		t.Errorf("release.json: want target linux/%s from GOOS and GOARCH, got %s", other, m.Target())
+	}
+	if err := m.Verify(filepath.Join(out, "sample")); err != nil {
+		t.Error(err)
+	}
+}
+
 func TestBuildRefuses(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {

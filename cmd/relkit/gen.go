@@ -41,15 +41,15 @@ type genKind struct {
 	name   string
 	outDir string // default output directory relative to the module root
 	// flags declares the kind's own flags and returns the generator.
-	flags func(fs *flag.FlagSet) func(p *project, app gen.App) ([]gen.File, error)
+	flags func(fs *flag.FlagSet) func(ctx context.Context, p *project, app gen.App) ([]gen.File, error)
 }
 
 func genKinds() []genKind {
 	return []genKind{
-		{name: "docker", outDir: ".", flags: func(fs *flag.FlagSet) func(*project, gen.App) ([]gen.File, error) {
+		{name: "docker", outDir: ".", flags: func(fs *flag.FlagSet) func(context.Context, *project, gen.App) ([]gen.File, error) {
 			uid := fs.Int("uid", gen.DefaultUID, "numeric user and group the container runs as (not 0)")
 			goVersion := fs.String("go", "", "golang image tag of the builder stage (default: this toolchain's major.minor, e.g. 1.24)")
-			return func(p *project, app gen.App) ([]gen.File, error) {
+			return func(ctx context.Context, p *project, app gen.App) ([]gen.File, error) {
 				rel, err := filepath.Rel(p.pkg.ModuleDir, p.pkg.Dir)
 				if err != nil {
 					return nil, err
@@ -58,32 +58,33 @@ func genKinds() []genKind {
 				if gv == "" {
 					gv = minorVersion(p.goVersion)
 				}
-				return gen.Docker(app, gen.DockerOptions{Package: filepath.ToSlash(rel), GoVersion: gv, UID: *uid})
+				o := gen.DockerOptions{Package: filepath.ToSlash(rel), GoVersion: gv, UID: *uid}
+				if err := dockerReplaces(ctx, p, &o); err != nil {
+					return nil, err
+				}
+				return gen.Docker(app, o)
 			}
 		}},
-		{name: "systemd", outDir: filepath.Join("deploy", "systemd"), flags: func(fs *flag.FlagSet) func(*project, gen.App) ([]gen.File, error) {
+		{name: "systemd", outDir: filepath.Join("deploy", "systemd"), flags: func(fs *flag.FlagSet) func(context.Context, *project, gen.App) ([]gen.File, error) {
 			var o gen.SystemdOptions
 			fs.StringVar(&o.Root, "root", "", "directory the release is unpacked into (default /opt/NAME)")
 			fs.StringVar(&o.User, "user", "", "user running the service (default: the release name)")
 			fs.StringVar(&o.EnvironmentFile, "env-file", "", "environment file with the configuration (default /etc/NAME/NAME.env)")
 			fs.BoolVar(&o.Socket, "socket", false, "also write NAME.socket: systemd holds the listening socket (socket activation)")
 			fs.StringVar(&o.Listen, "listen", "", "the socket's ListenStream=, PORT or IP:PORT (default: the app's port)")
-			drain := fs.Duration("drain-delay", 0, "DRAIN_DELAY: how long the app keeps serving after SIGTERM while /readyz fails (default: the app's)")
-			return func(_ *project, app gen.App) ([]gen.File, error) {
-				if *drain != 0 {
-					app.DrainDelay = *drain
-				}
+			fs.DurationVar(&o.DrainDelay, "drain-delay", 0, "DRAIN_DELAY written into the environment file by the install instructions: how long the app keeps serving after SIGTERM while /readyz fails (default: the app's)")
+			return func(_ context.Context, _ *project, app gen.App) ([]gen.File, error) {
 				return gen.Systemd(app, o)
 			}
 		}},
-		{name: "k8s", outDir: filepath.Join("deploy", "k8s"), flags: func(fs *flag.FlagSet) func(*project, gen.App) ([]gen.File, error) {
+		{name: "k8s", outDir: filepath.Join("deploy", "k8s"), flags: func(fs *flag.FlagSet) func(context.Context, *project, gen.App) ([]gen.File, error) {
 			var o gen.KubernetesOptions
-			fs.StringVar(&o.Image, "image", "", "container image (default NAME:VSN, as built from relkit gen docker's Dockerfile)")
+			fs.StringVar(&o.Image, "image", "", "container image (default NAME:VSN, as relkit build -image or relkit gen docker's Dockerfile tag it)")
 			fs.IntVar(&o.Replicas, "replicas", gen.DefaultReplicas, "Deployment replicas")
 			fs.StringVar(&o.SecretName, "secret", "", "Secret holding the secret variables (default NAME-secrets)")
 			fs.DurationVar(&o.PreStop, "prestop", gen.DefaultPreStop, "preStop sleep before SIGTERM")
 			drain := fs.Duration("drain-delay", 5*time.Second, "DRAIN_DELAY set on the pods")
-			return func(_ *project, app gen.App) ([]gen.File, error) {
+			return func(_ context.Context, _ *project, app gen.App) ([]gen.File, error) {
 				app.DrainDelay = *drain
 				return gen.Kubernetes(app, o)
 			}
@@ -136,7 +137,7 @@ func runGen(ctx context.Context, e *osEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	files, err := generate(p, app)
+	files, err := generate(ctx, p, app)
 	if err != nil {
 		return err
 	}
@@ -149,10 +150,13 @@ func runGen(ctx context.Context, e *osEnv, args []string) error {
 
 // genApp takes what the generators need from the app's own description.
 func genApp(info *gotool.AppInfo) (gen.App, error) {
-	app := gen.App{Name: info.Name, Version: info.Version, Port: info.Port}
+	app := gen.App{Name: info.Name, Version: info.Version, Port: info.Port, Server: info.Server, Migrations: len(info.Migrations) > 0}
 	for _, v := range info.Variables {
-		if v.Secret {
-			app.Secrets = append(app.Secrets, gen.Secret{Name: v.Name, Required: v.Required})
+		if v.Secret || v.Required {
+			// SECRET_KEY_BASE is, by runtimeconfig.Base's definition, the
+			// value gen-secret makes; an app marks its own with "generate".
+			generated := v.Generate || (v.Secret && v.Name == "SECRET_KEY_BASE")
+			app.Variables = append(app.Variables, gen.Variable{Name: v.Name, Required: v.Required, Secret: v.Secret, Generate: generated})
 		}
 		var err error
 		switch v.Name {
@@ -170,6 +174,43 @@ func genApp(info *gotool.AppInfo) (gen.App, error) {
 		}
 	}
 	return app, nil
+}
+
+// dockerReplaces looks at the local replace directives of the app's
+// go.mod. The Dockerfile's build context is the module root: a replaced
+// directory inside it is copied before modules are resolved; one outside
+// it is reachable only through vendor/, else gen docker refuses.
+func dockerReplaces(ctx context.Context, p *project, o *gen.DockerOptions) error {
+	reps, err := p.tc.LocalReplaces(ctx, p.pkg.ModuleDir)
+	if err != nil {
+		return err
+	}
+	var outside []string
+	for _, r := range reps {
+		if rel, err := filepath.Rel(p.pkg.ModuleDir, r.Dir); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			o.LocalReplace = true
+			continue
+		}
+		outside = append(outside, fmt.Sprintf("%s => %s", r.Old, r.New))
+	}
+	if len(outside) == 0 {
+		return nil
+	}
+	vendored := filepath.Join(p.pkg.ModuleDir, "vendor", "modules.txt")
+	tool := filepath.Join(p.pkg.ModuleDir, "vendor", "github.com", "relkit", "relkit", "cmd", "relkit")
+	_, errMods := os.Stat(vendored)
+	_, errTool := os.Stat(tool)
+	if errMods == nil && errTool == nil {
+		o.Vendor = true
+		return nil
+	}
+	return fmt.Errorf(`go.mod replaces %s with a directory outside the module, which a Docker build context (the module root) cannot see.
+Either build the image without Docker:
+  relkit build -image %s
+or vendor the dependencies into the build context and generate again:
+  go get -tool github.com/relkit/relkit/cmd/relkit   (if it is not a tool of the module yet)
+  go mod vendor
+  relkit gen docker %s`, strings.Join(outside, ", "), p.pkgArg, p.pkgArg)
 }
 
 // writeFiles writes files into dir, refusing to replace existing files

@@ -32,13 +32,17 @@ func TestGenSystemdPassesSystemdAnalyzeVerify(t *testing.T) {
 		"NoNewPrivileges=yes\n",
 		"ProtectSystem=strict\n",
 		"ReadWritePaths=" + install + "/tmp " + install + "/log\n",
-		"Environment=SERVER=true PORT=4123 DRAIN_DELAY=0s SHUTDOWN_TIMEOUT=30s\n",
 		"TimeoutStopSec=40\n",
 		"Requires=sample.socket\n",
 	} {
 		if !strings.Contains(string(service), want) {
 			t.Errorf("sample.service: want line %q", want)
 		}
+	}
+	// Process environment beats a release's releases/VSN/env: the unit
+	// must set no defaults a release could not change.
+	if strings.Contains(string(service), "\nEnvironment=") {
+		t.Errorf("sample.service sets Environment=, which no release's env file could override:\n%s", service)
 	}
 	socket, err := os.ReadFile(filepath.Join(units, "sample.socket"))
 	if err != nil {
@@ -51,7 +55,7 @@ func TestGenSystemdPassesSystemdAnalyzeVerify(t *testing.T) {
 	}
 	// systemd-analyze verify exits 0 even for unknown keys and values it
 	// ignores, so any message counts as a failure too.
-	cmd := exec.Command(analyze, "verify", filepath.Join(units, "sample.service"), filepath.Join(units, "sample.socket"))
+	cmd := exec.Command(analyze, "verify", filepath.Join(units, "sample.service"), filepath.Join(units, "sample-migrate.service"), filepath.Join(units, "sample.socket"))
 	cmd.Env = append(os.Environ(), "SYSTEMD_LOG_COLOR=0")
 	b, err := cmd.CombinedOutput()
 	if err != nil || len(bytes.TrimSpace(b)) > 0 {
@@ -281,4 +285,197 @@ func TestGenKubernetes(t *testing.T) {
 		t.Fatalf("gen over an existing file: want exit 1 suggesting -force, got %d: %s", r.code, r.stderr)
 	}
 	mustRelkit(t, "gen", "k8s", "-force", "-o", dir, samplePkg)
+}
+
+const notesPkg = "./cmd/relkit/testdata/notes"
+
+// notesVariables are the variables the notes app requires or keeps
+// secret: its own two and runtimeconfig.Base's secrets.
+var notesVariables = []string{"NOTES_API_TOKEN", "NOTES_ADMIN_EMAIL", "SECRET_KEY_BASE", "DATABASE_URL"}
+
+// instruction returns the shell command in a generated file's header
+// comment that starts with prefix, continuation lines joined.
+func instruction(t *testing.T, file, data, prefix string) string {
+	t.Helper()
+	var cmd strings.Builder
+	for _, line := range strings.Split(data, "\n") {
+		text, ok := strings.CutPrefix(line, "#   ")
+		if !ok {
+			if cmd.Len() > 0 {
+				break
+			}
+			continue
+		}
+		if cmd.Len() == 0 && !strings.HasPrefix(strings.TrimSpace(text), prefix) {
+			continue
+		}
+		cont := strings.HasSuffix(text, "\\")
+		cmd.WriteString(strings.TrimSpace(strings.TrimSuffix(text, "\\")) + " ")
+		if !cont {
+			return cmd.String()
+		}
+	}
+	if cmd.Len() == 0 {
+		t.Fatalf("%s: no instruction starting with %q in its header:\n%s", file, prefix, data)
+	}
+	return cmd.String()
+}
+
+// TestGenInstructionsNameEveryVariable generates every kind of file for an
+// app that declares two required variables of its own, one of them secret,
+// and checks that each instruction an operator copies names every required
+// and every secret variable, with SECRET_KEY_BASE from gen-secret.
+func TestGenInstructionsNameEveryVariable(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, kind := range []string{"docker", "systemd", "k8s"} {
+		mustRelkit(t, "gen", kind, "-o", dir, notesPkg)
+	}
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	dockerfile, service, k8s := read("Dockerfile"), read("notes.service"), read("notes.yaml")
+
+	run := instruction(t, "Dockerfile", dockerfile, "docker run --rm -p")
+	kubectlSecret := instruction(t, "notes.yaml", k8s, "kubectl create secret")
+	kubectlConfig := instruction(t, "notes.yaml", k8s, "kubectl create configmap")
+	var envFile []string
+	for _, line := range strings.Split(service, "\n") {
+		if text, ok := strings.CutPrefix(line, "#   echo "); ok {
+			envFile = append(envFile, text)
+		}
+	}
+	for _, v := range notesVariables {
+		if !strings.Contains(run, "-e "+v+"=") {
+			t.Errorf("Dockerfile: the docker run line does not pass %s:\n%s", v, run)
+		}
+		if !strings.Contains(kubectlSecret+kubectlConfig, "--from-literal="+v+"=") {
+			t.Errorf("notes.yaml: neither kubectl create secret nor configmap sets %s:\n%s\n%s", v, kubectlSecret, kubectlConfig)
+		}
+		found := false
+		for _, l := range envFile {
+			found = found || strings.HasPrefix(l, v+"=")
+		}
+		if !found {
+			t.Errorf("notes.service: the install instructions write no %s into the environment file:\n%s", v, strings.Join(envFile, "\n"))
+		}
+	}
+	if !strings.Contains(kubectlSecret, "--from-literal=NOTES_API_TOKEN=") {
+		t.Errorf("notes.yaml: the secret NOTES_API_TOKEN belongs in the Secret: %s", kubectlSecret)
+	}
+	if !strings.Contains(kubectlConfig, "--from-literal=NOTES_ADMIN_EMAIL=") {
+		t.Errorf("notes.yaml: the required setting NOTES_ADMIN_EMAIL belongs in the ConfigMap: %s", kubectlConfig)
+	}
+	for what, cmd := range map[string]string{"docker run": run, "kubectl create secret": kubectlSecret, "environment file": strings.Join(envFile, "\n")} {
+		if !strings.Contains(cmd, "SECRET_KEY_BASE=\"$(") || !strings.Contains(cmd, "gen-secret)\"") {
+			t.Errorf("%s: want SECRET_KEY_BASE from gen-secret, got:\n%s", what, cmd)
+		}
+	}
+}
+
+// newcomerModule writes a module outside this repository, as a newcomer's
+// app is today: its go.mod replaces github.com/relkit/relkit with this
+// checkout, a directory outside the app's Docker build context.
+func newcomerModule(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join(moduleRoot, "cmd", "relkit", "testdata", "notes", "main.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"main.go":                       string(src),
+		"go.mod":                        "module example.com/notes\n\ngo 1.26.0\n\nrequire github.com/relkit/relkit v0.0.0\n\ntool github.com/relkit/relkit/cmd/relkit\n\nreplace github.com/relkit/relkit => " + moduleRoot + "\n",
+		"migrations/001_notes.up.sql":   "CREATE TABLE notes (id serial PRIMARY KEY);\n",
+		"migrations/001_notes.down.sql": "DROP TABLE notes;\n",
+	}
+	for name, data := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	goCmd(t, dir, "mod", "tidy")
+	return dir
+}
+
+func goCmd(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=", "GOWORK=off")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)
+	}
+}
+
+// TestGenDockerWithLocalReplace: a Dockerfile whose build stage runs
+// `go mod download` on go.mod and go.sum alone cannot build an app whose
+// go.mod replaces a module with a directory outside the context. gen docker
+// refuses with what to do, and after go mod vendor writes a Dockerfile that
+// builds from vendor/, whose build command then works.
+func TestGenDockerWithLocalReplace(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("end-to-end: probes and vendors an app with the go command; skipped with -short")
+	}
+	app := newcomerModule(t)
+	out := t.TempDir()
+	var stdout, stderr strings.Builder
+	code := run(t.Context(), app, []string{"gen", "docker", "-o", out, "."}, testEnv(), strings.NewReader(""), &stdout, &stderr)
+	if code != exitFailure || !strings.Contains(stderr.String(), "replaces github.com/relkit/relkit => "+moduleRoot) ||
+		!strings.Contains(stderr.String(), "go mod vendor") || !strings.Contains(stderr.String(), "relkit build -image") {
+		t.Fatalf("gen docker with a replace outside the context: want exit 1 naming the replace, go mod vendor and relkit build -image; got %d:\n%s", code, stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(out, "Dockerfile")); err == nil {
+		t.Fatal("gen docker wrote a Dockerfile although it refused")
+	}
+
+	goCmd(t, app, "mod", "vendor")
+	stdout.Reset()
+	stderr.Reset()
+	if code := run(t.Context(), app, []string{"gen", "docker", "-o", out, "."}, testEnv(), strings.NewReader(""), &stdout, &stderr); code != 0 {
+		t.Fatalf("gen docker after go mod vendor: want exit 0, got %d:\n%s", code, stderr.String())
+	}
+	data, err := os.ReadFile(filepath.Join(out, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env, build string
+	for _, in := range parseDockerfile(t, string(data)) {
+		switch {
+		case in.stage == 0 && in.cmd == "RUN" && strings.Contains(in.args, "go mod download"):
+			t.Errorf("the vendored build still downloads modules: RUN %s", in.args)
+		case in.stage == 0 && in.cmd == "ENV":
+			env = in.args
+		case in.stage == 0 && in.cmd == "RUN" && strings.Contains(in.args, "cmd/relkit build"):
+			build = in.args
+		}
+	}
+	if env != "GOFLAGS=-mod=vendor GOWORK=off" {
+		t.Fatalf("build stage ENV: want GOFLAGS=-mod=vendor GOWORK=off, got %q", env)
+	}
+	// The build stage's command, run the way the builder runs it: from
+	// vendor/ alone, with no module cache and no network.
+	_, cmdline, _ := strings.Cut(build, "go run ")
+	cmdline = strings.ReplaceAll(cmdline, `${VERSION:+-version "$VERSION"} `, "")
+	rel := t.TempDir()
+	args := strings.Fields(strings.ReplaceAll(cmdline, "/out", rel))
+	cmd := exec.Command("go", append([]string{"run"}, args...)...)
+	cmd.Dir = app
+	cache := t.TempDir()
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=vendor", "GOWORK=off", "GOPROXY=off", "GOMODCACHE="+cache, "SOURCE_DATE_EPOCH="+sourceDateEpoch)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build stage: go run %s: %v\n%s", strings.Join(args, " "), err, b)
+	}
+	if _, err := os.Stat(filepath.Join(rel, "notes", "bin", "notes")); err != nil {
+		t.Fatalf("the vendored build assembled no release: %v", err)
+	}
 }

@@ -12,13 +12,17 @@ import (
 )
 
 // project is the app being released: its main package, the toolchain that
-// builds it, and the host target.
+// builds it, the build machine (host) and the go command's default target.
 type project struct {
 	tc        *gotool.Toolchain
 	pkg       *gotool.Package
-	hostOS    string
-	hostCPU   string
+	pkgArg    string // the package as given on the command line
+	hostOS    string // GOHOSTOS: what the probe is built for, to run here
+	hostCPU   string // GOHOSTARCH
+	goos      string // GOOS: the default target (the environment may set it)
+	goarch    string // GOARCH
 	goVersion string // e.g. "go1.24.2"
+	goroot    string // GOROOT
 }
 
 // openProject locates pkgArg (default ".") for e's working directory.
@@ -36,14 +40,17 @@ func openProject(ctx context.Context, e *osEnv, args []string, cmd string) (*pro
 	if err != nil {
 		return nil, err
 	}
-	genv, err := tc.GoEnv(ctx, "GOOS", "GOARCH", "GOVERSION")
+	genv, err := tc.GoEnv(ctx, "GOOS", "GOARCH", "GOHOSTOS", "GOHOSTARCH", "GOVERSION", "GOROOT")
 	if err != nil {
 		return nil, err
 	}
-	return &project{tc: tc, pkg: pkg, hostOS: genv["GOOS"], hostCPU: genv["GOARCH"], goVersion: genv["GOVERSION"]}, nil
+	return &project{tc: tc, pkg: pkg, pkgArg: pkgArg, hostOS: genv["GOHOSTOS"], hostCPU: genv["GOHOSTARCH"],
+		goos: genv["GOOS"], goarch: genv["GOARCH"], goVersion: genv["GOVERSION"], goroot: genv["GOROOT"]}, nil
 }
 
-// probe builds a host binary of the app into dir and asks it about itself.
+// probe builds a binary of the app for the build machine (GOHOSTOS and
+// GOHOSTARCH, whatever GOOS and GOARCH say) into dir and asks it about
+// itself.
 func (p *project) probe(ctx context.Context, b gotool.Build, dir string) (string, *gotool.AppInfo, error) {
 	b.Package = p.pkg.Dir
 	b.Output = filepath.Join(dir, "probe", "app")

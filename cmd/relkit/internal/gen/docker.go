@@ -16,6 +16,15 @@ type DockerOptions struct {
 	// UID is the numeric user (and group) the release runs as. Default
 	// 65534 (nobody).
 	UID int
+	// Vendor builds from the module's vendor/ directory (GOFLAGS=-mod=vendor)
+	// and downloads nothing: for a go.mod that replaces modules with local
+	// directories outside the build context. Default false.
+	Vendor bool
+	// LocalReplace says go.mod replaces modules with directories inside
+	// the module: then the build copies the whole context before resolving
+	// modules, as `go mod download` on go.mod and go.sum alone would miss
+	// them. Default false.
+	LocalReplace bool
 }
 
 // Paths inside the image, shared by the Dockerfile and the Kubernetes
@@ -36,7 +45,9 @@ var goVersionRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+){0,2}$`)
 // stage is scratch with CA certificates and time zone data copied in, the
 // release at /app owned by root, and only /app/tmp and /app/log writable by
 // the numeric non-root user. HEALTHCHECK runs the release's own health
-// command, so the image needs no curl.
+// command, so the image needs no curl. The header shows the docker run
+// line with every required and secret variable of the app (-e NAME=...,
+// SECRET_KEY_BASE from the image's gen-secret).
 func Docker(app App, opts DockerOptions) ([]File, error) {
 	app, err := app.withDefaults()
 	if err != nil {
@@ -62,9 +73,11 @@ func Docker(app App, opts DockerOptions) ([]File, error) {
 	if err != nil {
 		return nil, err
 	}
+	dbURL := Variable{Name: "DATABASE_URL"}.Placeholder()
 	data := map[string]any{
 		"App": app, "Package": pkg, "GoVersion": opts.GoVersion, "UID": opts.UID,
 		"Root": ImageRoot, "Out": BuildOut, "Image": image + ":" + imageTag(app.Version),
+		"Vendor": opts.Vendor, "Download": !opts.Vendor && !opts.LocalReplace, "DatabaseURL": dbURL,
 	}
 	dockerfile, err := render("Dockerfile.tmpl", data)
 	if err != nil {

@@ -15,12 +15,13 @@ func ExampleSystemd() {
 	for _, f := range files {
 		fmt.Println(f.Name)
 	}
-	for _, line := range strings.Split(string(files[0].Data), "\n") {
+	for _, line := range strings.Split(string(files[1].Data), "\n") {
 		if strings.HasPrefix(line, "Exec") || strings.HasPrefix(line, "Type=") {
 			fmt.Println(line)
 		}
 	}
 	// Output:
+	// links-migrate.service
 	// links.service
 	// links.socket
 	// Type=notify

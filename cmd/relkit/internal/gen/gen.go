@@ -23,6 +23,7 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"quote":    quote,
 	"seconds":  func(d time.Duration) int64 { return int64((d + time.Second - 1) / time.Second) },
 	"duration": duration,
+	"dict":     dict,
 }).ParseFS(templateFS, "templates/*.tmpl"))
 
 // quote renders s as a double-quoted string valid in JSON, YAML and
@@ -30,6 +31,16 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 func quote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// dict builds a map from key, value pairs, to pass several values to a
+// template.
+func dict(kv ...any) map[string]any {
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i].(string)] = kv[i+1]
+	}
+	return m
 }
 
 // ErrInvalid is matched by every validation error of the generators.
@@ -44,9 +55,18 @@ type App struct {
 	Version string
 	// Port is the HTTP port the app listens on. Default 4000.
 	Port int
-	// Secrets are the environment variables the app marks secret, e.g.
-	// SECRET_KEY_BASE and DATABASE_URL. Default none.
-	Secrets []Secret
+	// Server is the app's code default for running the HTTP server
+	// (release.App.Server). Default false: the generated files set
+	// SERVER=true where the release is meant to serve.
+	Server bool
+	// Variables are the environment variables the app declares that an
+	// operator must or may have to set: every required and every secret
+	// one, e.g. SECRET_KEY_BASE, DATABASE_URL and the app's own. Every
+	// generated instruction names each of them. Default none.
+	Variables []Variable
+	// Migrations says the app embeds SQL migrations, so it has a migrate
+	// command. Default false.
+	Migrations bool
 	// ShutdownTimeout is the app's SHUTDOWN_TIMEOUT. Default 30s.
 	ShutdownTimeout time.Duration
 	// DrainDelay is DRAIN_DELAY: how long the app keeps serving with
@@ -54,12 +74,57 @@ type App struct {
 	DrainDelay time.Duration
 }
 
-// Secret is one secret environment variable.
-type Secret struct {
+// Variable is one environment variable an operator sets.
+type Variable struct {
 	// Name is the variable's name.
 	Name string
 	// Required marks variables the app cannot boot without.
 	Required bool
+	// Secret marks values that belong in a secret store, never in a
+	// manifest or an image.
+	Secret bool
+	// Generate marks a random secret the release makes itself with its
+	// gen-secret command (SECRET_KEY_BASE). The instructions run it
+	// instead of showing a placeholder.
+	Generate bool
+}
+
+// Placeholder returns the value the instructions show for v when it is not
+// generated: a shell word in single quotes the operator replaces.
+func (v Variable) Placeholder() string {
+	if v.Name == "DATABASE_URL" {
+		return "'postgres://USER:PASSWORD@HOST:5432/DATABASE'"
+	}
+	return "'...'"
+}
+
+// Secrets returns the secret variables, sorted by name.
+func (a App) Secrets() []Variable { return a.filter(func(v Variable) bool { return v.Secret }) }
+
+// Settings returns the required variables that are not secret, sorted by
+// name: configuration without a default the operator must provide.
+func (a App) Settings() []Variable {
+	return a.filter(func(v Variable) bool { return v.Required && !v.Secret })
+}
+
+// secret returns the secret variable named name, if the app declares it.
+func (a App) secret(name string) (Variable, bool) {
+	for _, v := range a.Variables {
+		if v.Name == name && v.Secret {
+			return v, true
+		}
+	}
+	return Variable{}, false
+}
+
+func (a App) filter(keep func(Variable) bool) []Variable {
+	var out []Variable
+	for _, v := range a.Variables {
+		if keep(v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // File is one generated file.
@@ -100,13 +165,18 @@ func (a App) withDefaults() (App, error) {
 	if a.ShutdownTimeout < 0 || a.DrainDelay < 0 {
 		errs = append(errs, "shutdown timeout and drain delay must not be negative")
 	}
-	for _, s := range a.Secrets {
-		if !envNameRE.MatchString(s.Name) {
-			errs = append(errs, fmt.Sprintf("secret variable %q is not a valid environment variable name", s.Name))
+	seen := map[string]bool{}
+	for _, v := range a.Variables {
+		if !envNameRE.MatchString(v.Name) {
+			errs = append(errs, fmt.Sprintf("variable %q is not a valid environment variable name", v.Name))
 		}
+		if seen[v.Name] {
+			errs = append(errs, fmt.Sprintf("variable %s is declared twice", v.Name))
+		}
+		seen[v.Name] = true
 	}
-	a.Secrets = append([]Secret{}, a.Secrets...)
-	sort.Slice(a.Secrets, func(i, j int) bool { return a.Secrets[i].Name < a.Secrets[j].Name })
+	a.Variables = append([]Variable{}, a.Variables...)
+	sort.Slice(a.Variables, func(i, j int) bool { return a.Variables[i].Name < a.Variables[j].Name })
 	if len(errs) > 0 {
 		return a, invalid(errs)
 	}

@@ -20,8 +20,8 @@ func TestValidation(t *testing.T) {
 		{"version with space", func() ([]File, error) { return Docker(App{Name: "a", Version: "1 0"}, DockerOptions{}) }, `version "1 0"`},
 		{"port out of range", func() ([]File, error) { return Systemd(App{Name: "a", Version: "1", Port: 70000}, SystemdOptions{}) }, "port 70000"},
 		{"secret name", func() ([]File, error) {
-			return Kubernetes(App{Name: "a", Version: "1", Secrets: []Secret{{Name: "BAD-NAME"}}}, KubernetesOptions{})
-		}, `secret variable "BAD-NAME"`},
+			return Kubernetes(App{Name: "a", Version: "1", Variables: []Variable{{Name: "BAD-NAME", Secret: true}}}, KubernetesOptions{})
+		}, `variable "BAD-NAME"`},
 		{"relative root", func() ([]File, error) { return Systemd(ok, SystemdOptions{Root: "opt/links"}) }, `root "opt/links"`},
 		{"root with space", func() ([]File, error) { return Systemd(ok, SystemdOptions{Root: "/opt/my links"}) }, "root"},
 		{"user", func() ([]File, error) { return Systemd(ok, SystemdOptions{User: "Links App"}) }, `user or group "Links App"`},
@@ -54,8 +54,12 @@ func TestSystemdTimeouts(t *testing.T) {
 	}{
 		{"defaults", App{Name: "links", Version: "1"}, SystemdOptions{},
 			[]string{"TimeoutStopSec=40\n", "CapabilityBoundingSet=\n"}, "Requires=links.socket"},
-		{"drain and margin", App{Name: "links", Version: "1", DrainDelay: 5 * time.Second, ShutdownTimeout: 90 * time.Second}, SystemdOptions{StopMargin: 3 * time.Second},
-			[]string{"TimeoutStopSec=98\n", "DRAIN_DELAY=5s SHUTDOWN_TIMEOUT=1m30s"}, ""},
+		{"drain and margin", App{Name: "links", Version: "1", ShutdownTimeout: 90 * time.Second}, SystemdOptions{StopMargin: 3 * time.Second, DrainDelay: 5 * time.Second},
+			[]string{"TimeoutStopSec=98\n", "echo DRAIN_DELAY=5s >> /etc/links/links.env"}, ""},
+		{"an app that serves by default gets no Environment=", App{Name: "links", Version: "1", Server: true}, SystemdOptions{},
+			[]string{"EnvironmentFile=-/etc/links/links.env\n"}, "Environment="},
+		{"an app that does not serve by default gets SERVER=true alone", App{Name: "links", Version: "1"}, SystemdOptions{},
+			[]string{"\nEnvironment=SERVER=true\n"}, "PORT="},
 		{"privileged port without socket", App{Name: "links", Version: "1", Port: 80}, SystemdOptions{},
 			[]string{"AmbientCapabilities=CAP_NET_BIND_SERVICE\n"}, "CapabilityBoundingSet=\n"},
 		{"privileged port with socket", App{Name: "links", Version: "1", Port: 80}, SystemdOptions{Socket: true},
@@ -68,7 +72,10 @@ func TestSystemdTimeouts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			service := string(files[0].Data)
+			if files[0].Name != "links-migrate.service" || files[1].Name != "links.service" {
+				t.Fatalf("want links-migrate.service and links.service first, got %s and %s", files[0].Name, files[1].Name)
+			}
+			service := string(files[1].Data)
 			for _, w := range tt.wantLines {
 				if !strings.Contains(service, w) {
 					t.Errorf("want %q in:\n%s", w, service)
@@ -77,7 +84,7 @@ func TestSystemdTimeouts(t *testing.T) {
 			if tt.forbidLine != "" && strings.Contains(service, tt.forbidLine) {
 				t.Errorf("want no %q in:\n%s", tt.forbidLine, service)
 			}
-			if wantFiles := 1 + map[bool]int{true: 1}[tt.opts.Socket]; len(files) != wantFiles {
+			if wantFiles := 2 + map[bool]int{true: 1}[tt.opts.Socket]; len(files) != wantFiles {
 				t.Errorf("want %d files, got %d", wantFiles, len(files))
 			}
 		})

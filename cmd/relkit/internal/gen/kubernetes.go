@@ -36,12 +36,20 @@ const (
 
 var imageRE = regexp.MustCompile(`^[a-z0-9]+([._/:@-][A-Za-z0-9_]+)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$`)
 
-// Kubernetes returns NAME.yaml with a Deployment, a Service and a Job
-// running `migrate`, separated by "---". The Deployment probes /healthz
+// Kubernetes returns NAME.yaml with a ConfigMap NAME-defaults (PORT,
+// DRAIN_DELAY, SHUTDOWN_TIMEOUT), a Deployment, a Service and, for an app
+// with migrations, a Job running `migrate`, separated by "---". Defaults
+// come through envFrom, NAME-defaults first and the operator's ConfigMap
+// NAME-config last, so NAME-config overrides them (env: would beat both);
+// NAME-config is required when the app has required settings that are not
+// secret. The header's kubectl commands create the Secret with every secret
+// variable (SECRET_KEY_BASE from the image's gen-secret) and NAME-config
+// with every required setting. Containers name the binary in command:, so
+// any entrypoint of the image works. The Deployment probes /healthz
 // (liveness) and /readyz (readiness), sleeps in preStop, and gives pods
 // terminationGracePeriodSeconds = preStop + DRAIN_DELAY + SHUTDOWN_TIMEOUT
 // + margin. Secret variables come from a Secret (optional references for
-// variables the app does not require). Pods run as uid 65534 with a
+// variables the app does not require); the Job gets DATABASE_URL alone. Pods run as uid 65534 with a
 // read-only root file system; tmp/ and log/ are emptyDir volumes.
 //
 // The Job is named NAME-migrate-VSN, so each release's migration runs once:
@@ -96,8 +104,16 @@ func Kubernetes(app App, opts KubernetesOptions) ([]File, error) {
 		return nil, invalid(errs)
 	}
 	grace := opts.PreStop + app.DrainDelay + app.ShutdownTimeout + opts.GraceMargin
+	if !app.Migrations {
+		job = ""
+	}
+	var dbURL *Variable
+	if v, ok := app.secret("DATABASE_URL"); ok {
+		dbURL = &v
+	}
 	data := map[string]any{
 		"App": app, "Opts": opts, "Name": name, "VersionLabel": versionLabel, "Job": job,
+		"DatabaseURL": dbURL, "ConfigOptional": len(app.Settings()) == 0,
 		"Root": ImageRoot, "UID": DefaultUID,
 		"ShutdownTimeout": duration(app.ShutdownTimeout), "DrainDelay": duration(app.DrainDelay),
 		"Grace": grace,

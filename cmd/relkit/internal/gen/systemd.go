@@ -32,6 +32,10 @@ type SystemdOptions struct {
 	// TimeoutStopSec=, so systemd never kills a release that is still
 	// shutting down in time. Default 10s.
 	StopMargin time.Duration
+	// DrainDelay, when set, is a DRAIN_DELAY the install instructions
+	// write into the environment file (the unit itself sets none, so a
+	// release can change it). Default: the app's own [App.DrainDelay].
+	DrainDelay time.Duration
 }
 
 var (
@@ -41,8 +45,15 @@ var (
 // DefaultStopMargin is the default [SystemdOptions.StopMargin].
 const DefaultStopMargin = 10 * time.Second
 
-// Systemd returns NAME.service and, with opts.Socket, NAME.socket. The
-// service is Type=notify (the release sends READY=1 once serving),
+// Systemd returns NAME.service, NAME-migrate.service and, with
+// opts.Socket, NAME.socket. NAME-migrate.service is a oneshot running
+// `NAME migrate` with the service's user and environment file, so
+// `systemctl start NAME-migrate` migrates with exactly the configuration
+// the service gets. The service sets no Environment= defaults (the process
+// environment would override every release's releases/VSN/env), except
+// SERVER=true for an app that does not serve by default. The install
+// instructions in its header name every required and secret variable of
+// the app. The service is Type=notify (the release sends READY=1 once serving),
 // reloads with a hitless `restart`, restarts on failure except after a
 // usage or configuration error (exit 64 and 78: restarting cannot fix
 // those), and is sandboxed: NoNewPrivileges, ProtectSystem=strict with
@@ -86,11 +97,18 @@ func Systemd(app App, opts SystemdOptions) ([]File, error) {
 	if opts.StopMargin == 0 {
 		opts.StopMargin = DefaultStopMargin
 	}
+	if opts.DrainDelay < 0 {
+		errs = append(errs, "drain delay must not be negative")
+	}
+	setDrain := opts.DrainDelay != 0 && opts.DrainDelay != app.DrainDelay
+	if opts.DrainDelay != 0 {
+		app.DrainDelay = opts.DrainDelay
+	}
 	if len(errs) > 0 {
 		return nil, invalid(errs)
 	}
 	data := map[string]any{
-		"App": app, "Opts": opts,
+		"App": app, "Opts": opts, "SetDrainDelay": setDrain,
 		"ShutdownTimeout": duration(app.ShutdownTimeout), "DrainDelay": duration(app.DrainDelay),
 		"StopTimeout": app.DrainDelay + app.ShutdownTimeout + opts.StopMargin,
 		"Privileged":  app.Port < 1024 && !opts.Socket,
@@ -99,7 +117,11 @@ func Systemd(app App, opts SystemdOptions) ([]File, error) {
 	if err != nil {
 		return nil, err
 	}
-	files := []File{{Name: app.Name + ".service", Data: service}}
+	migrate, err := render("migrate.tmpl", data)
+	if err != nil {
+		return nil, err
+	}
+	files := []File{{Name: app.Name + "-migrate.service", Data: migrate}, {Name: app.Name + ".service", Data: service}}
 	if opts.Socket {
 		socket, err := render("socket.tmpl", data)
 		if err != nil {

@@ -43,6 +43,10 @@ type Variable struct {
 	Required bool `json:"required"`
 	// Default is the code default; empty for secrets and for none.
 	Default string `json:"default,omitempty"`
+	// Generate marks a secret whose value the app's gen-secret command
+	// makes. Apps whose relkit-info reports it set it; relkit gen treats
+	// SECRET_KEY_BASE so in any case.
+	Generate bool `json:"generate,omitempty"`
 }
 
 // QueryApp runs the host binary at path with [InfoCommand] and decodes its
