@@ -1,0 +1,55 @@
+package migrate_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/relkit/relkit/internal/migratehook"
+	"github.com/relkit/relkit/migrate"
+)
+
+func hooked(t *testing.T, url string) migratehook.Migrator {
+	t.Helper()
+	impl, ok := migratehook.Get()
+	if !ok {
+		t.Fatal("package migrate did not register with migratehook")
+	}
+	h, err := impl.New(items(), url, migratehook.Options{Command: "links"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// `migrate status` on a dirty database writes the table and then returns an
+// error matching migratehook.ErrDirty (and migrate.ErrDirty) with the
+// recovery advice, so the command can exit non-zero; a clean one returns nil.
+func TestWriteStatusReportsDirty(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T, url string) {
+		h := hooked(t, url)
+		if _, err := h.Up(ctxT(t)); err != nil {
+			t.Fatal(err)
+		}
+		var out strings.Builder
+		if err := h.WriteStatus(ctxT(t), &out); err != nil {
+			t.Fatalf("WriteStatus on a clean database = %v", err)
+		}
+		// A dirty flag as another tool leaves it.
+		if _, err := openDB(t, url).Exec("UPDATE schema_migrations SET dirty = " + map[bool]string{true: "true", false: "1"}[strings.HasPrefix(url, "postgres")]); err != nil {
+			t.Fatal(err)
+		}
+		out.Reset()
+		err := h.WriteStatus(ctxT(t), &out)
+		if !errors.Is(err, migratehook.ErrDirty) || !errors.Is(err, migrate.ErrDirty) {
+			t.Fatalf("WriteStatus on a dirty database = %v, want an error matching migratehook.ErrDirty", err)
+		}
+		if !strings.Contains(out.String(), "database version: 3 (DIRTY)") || !strings.Contains(out.String(), "3        create_tags   failed") {
+			t.Errorf("the table was not written first:\n%s", out.String())
+		}
+		if !strings.Contains(err.Error(), "\tlinks migrate force 3\n") {
+			t.Errorf("the error lacks the recovery advice:\n%v", err)
+		}
+	})
+}
