@@ -26,6 +26,7 @@ import (
 const (
 	killURLEnv   = "RELKIT_MIGRATE_TEST_KILL_URL"
 	killShapeEnv = "RELKIT_MIGRATE_TEST_KILL_SHAPE"
+	killAtEnv    = "RELKIT_MIGRATE_TEST_KILL_AT" // a moment of migrate.SetTestHook to stop at
 )
 
 // killFiles has a migration that creates an account holding 100 and an
@@ -34,12 +35,17 @@ const (
 //
 // shape makes the moment to kill at reliable, without timing: "slow-update"
 // sleeps inside the UPDATE, "sleep-after" sleeps after it, before the audit
-// row and the migration's record. Both show in the engine's process list.
+// row and the migration's record. Both show in the engine's process list
+// (SQLite, which has none and no sleep, counts to a million instead, in a
+// write transaction another connection sees). "quick" does not sleep.
 func killFiles(engine, shape string) fstest.MapFS {
 	update := "UPDATE acct SET bal = bal * 2;"
 	sleep := "SELECT pg_sleep(1.5);"
-	if engine == "mysql" {
+	switch engine {
+	case "mysql":
 		sleep = "DO SLEEP(1.5);"
+	case "sqlite":
+		sleep = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000) SELECT COUNT(*) FROM c;"
 	}
 	switch {
 	case shape == "slow-update" && engine == "mysql":
@@ -65,6 +71,14 @@ func killFiles(engine, shape string) fstest.MapFS {
 func killChild(url string) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	if at := os.Getenv(killAtEnv); at != "" {
+		migrate.SetTestHook(func(moment string) {
+			if moment == at {
+				fmt.Println("at " + moment)
+				select {} // until killed
+			}
+		})
+	}
 	m, err := migrate.New(killFiles(testdb.Scheme(url), os.Getenv(killShapeEnv)), url, migrate.Options{Command: "links", Logger: textLogger(os.Stderr)})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -78,22 +92,37 @@ func killChild(url string) int {
 	return 0
 }
 
-// sleepers counts the engine's sessions on this database that are inside
-// a sleep: the migration file running in the child.
-func sleepers(t *testing.T, db *sql.DB, engine string) int {
+// inFile reports whether the child is running the migration file, as the
+// database shows it: a session of this database sleeping (PostgreSQL,
+// MariaDB), or a write transaction open on the file (SQLite: another
+// connection cannot begin one).
+func inFile(t *testing.T, db *sql.DB, engine string) bool {
+	if engine == "sqlite" {
+		_, err := db.Exec("BEGIN IMMEDIATE")
+		if err == nil {
+			db.Exec("ROLLBACK")
+			return false
+		}
+		if !strings.Contains(err.Error(), "locked") && !strings.Contains(err.Error(), "busy") {
+			t.Fatalf("BEGIN IMMEDIATE: %v", err)
+		}
+		return true
+	}
 	q := "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'"
 	if engine == "mysql" {
 		q = "SELECT COUNT(*) FROM information_schema.processlist WHERE db = DATABASE() AND state = 'User sleep'"
 	}
-	return count(t, db, q)
+	return count(t, db, q) > 0
 }
 
 // killAt runs a child migrating url and kills it with SIGKILL once
-// reached reports true. It fails the test if the child ends first.
-func killAt(t *testing.T, url, shape string, reached func(line string) bool) {
+// reached reports true, given each line the child prints ("at MOMENT"
+// when it stops at the moment named by at) and "" every 5ms. It fails the
+// test if the child ends first.
+func killAt(t *testing.T, url, shape, at string, reached func(line string) bool) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), killURLEnv+"="+url, killShapeEnv+"="+shape)
+	cmd.Env = append(os.Environ(), killURLEnv+"="+url, killShapeEnv+"="+shape, killAtEnv+"="+at)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
@@ -266,31 +295,103 @@ func run(t *testing.T, m *migrate.Migrator, c string) {
 	}
 }
 
-// A migrate process killed with SIGKILL while a data migration runs:
-// following what migrate prints afterwards applies the migration exactly
-// once (the balance doubles once), on PostgreSQL, where the server commits
-// the file after the client died, and on MariaDB, which commits statement
-// by statement.
+// A migrate process killed with SIGKILL at any moment of a data migration:
+// following what migrate prints afterwards ends with the migration applied
+// exactly once (the balance doubled once). Moments are found in the
+// database (the file running: the server keeps running it after the
+// client died, and PostgreSQL commits it) or at the engine's hooks
+// (before the file, after the file but before its record, after the
+// record).
 func TestKilledRunAppliesEachMigrationOnce(t *testing.T) {
 	t.Parallel()
-	for _, e := range testdb.Engines() {
-		if e.Name == "sqlite" {
-			continue // no server keeps running the file; see TestKilledSQLiteRun
+	for _, tc := range []struct {
+		engine, shape, at string // at "": when the database shows the file running
+	}{
+		{"postgres", "slow-update", ""},
+		{"postgres", "sleep-after", ""},
+		{"postgres", "quick", "before-file"},
+		{"postgres", "quick", "after-record"},
+		{"mysql", "slow-update", ""},
+		{"mysql", "sleep-after", ""},
+		{"mysql", "quick", "before-file"},
+		{"mysql", "quick", "after-file"},
+		{"mysql", "quick", "after-record"},
+		{"sqlite", "sleep-after", ""},
+		{"sqlite", "quick", "before-file"},
+		{"sqlite", "quick", "after-record"},
+	} {
+		name := tc.engine + "/" + tc.shape
+		if tc.at != "" {
+			name = tc.engine + "/" + tc.at
 		}
-		for _, shape := range []string{"slow-update", "sleep-after"} {
-			t.Run(e.Name+"/"+shape, func(t *testing.T) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			url := map[string]func(testing.TB) string{"postgres": testdb.Postgres, "mysql": testdb.MySQL, "sqlite": testdb.SQLite}[tc.engine](t)
+			db := openDB(t, url)
+			probe := db
+			if tc.engine == "sqlite" {
+				probe = openDB(t, url+"?_pragma=busy_timeout(0)")
+			}
+			fsys := killFiles(tc.engine, tc.shape)
+			first := fstest.MapFS{"1_create_acct.up.sql": fsys["1_create_acct.up.sql"]}
+			if _, err := newMigrator(t, first, url, migrate.Options{}).Up(ctxT(t)); err != nil {
+				t.Fatal(err)
+			}
+			killAt(t, url, tc.shape, tc.at, func(line string) bool {
+				if tc.at != "" {
+					return line == "at "+tc.at
+				}
+				return inFile(t, probe, tc.engine)
+			})
+			operate(t, fsys, url, db)
+			if got := readEffects(t, db); got != (effects{bal: 200, audit: 1}) {
+				t.Errorf("after following the advice: balance %d and %d audit rows, want 200 and 1 (the migration applied exactly once)", got.bal, got.audit)
+			}
+			st, err := newMigrator(t, fsys, url, migrate.Options{}).Status(ctxT(t))
+			if err != nil || st.Dirty || st.Version != 2 || states(st) != "1:applied 2:applied" {
+				t.Errorf("status after recovery: %+v (%v), want clean at 2", st, err)
+			}
+		})
+	}
+}
+
+// A dirty flag left by another tool (golang-migrate's CLI marks the version
+// dirty, then runs the file), with none, some or all of the file's
+// statements applied: on every engine the advice never claims to know,
+// lists the statements, and following it for what is found applies the
+// migration exactly once.
+func TestDirtyFlagOfAnotherToolRecoversForEachOutcome(t *testing.T) {
+	t.Parallel()
+	for _, e := range testdb.Engines() {
+		for _, outcome := range []string{"none", "some", "all"} {
+			t.Run(e.Name+"/"+outcome, func(t *testing.T) {
 				t.Parallel()
 				url := e.New(t)
 				db := openDB(t, url)
-				fsys := killFiles(e.Name, shape)
+				fsys := killFiles(e.Name, "quick")
 				first := fstest.MapFS{"1_create_acct.up.sql": fsys["1_create_acct.up.sql"]}
 				if _, err := newMigrator(t, first, url, migrate.Options{}).Up(ctxT(t)); err != nil {
 					t.Fatal(err)
 				}
-				killAt(t, url, shape, func(string) bool { return sleepers(t, db, e.Name) > 0 })
+				dirty := map[string]string{"postgres": "true"}[e.Name]
+				if dirty == "" {
+					dirty = "1"
+				}
+				stmts := []string{"DELETE FROM schema_migrations", "INSERT INTO schema_migrations (version, dirty) VALUES (2, " + dirty + ")"}
+				switch outcome {
+				case "some":
+					stmts = append(stmts, "UPDATE acct SET bal = bal * 2")
+				case "all":
+					stmts = append(stmts, "UPDATE acct SET bal = bal * 2", "INSERT INTO audit (what) VALUES ('doubled')")
+				}
+				for _, s := range stmts {
+					if _, err := db.Exec(s); err != nil {
+						t.Fatalf("%s: %v", s, err)
+					}
+				}
 				operate(t, fsys, url, db)
 				if got := readEffects(t, db); got != (effects{bal: 200, audit: 1}) {
-					t.Errorf("after following the advice: balance %d and %d audit rows, want 200 and 1 (the migration applied exactly once)", got.bal, got.audit)
+					t.Errorf("after following the advice: balance %d and %d audit rows, want 200 and 1", got.bal, got.audit)
 				}
 				st, err := newMigrator(t, fsys, url, migrate.Options{}).Status(ctxT(t))
 				if err != nil || st.Dirty || st.Version != 2 || states(st) != "1:applied 2:applied" {

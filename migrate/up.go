@@ -3,10 +3,13 @@ package migrate
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/relkit/relkit/migrate/internal/dbdriver"
+	"github.com/relkit/relkit/migrate/internal/sqlscan"
 )
 
 // Result reports what a run did.
@@ -46,7 +49,7 @@ func (m *Migrator) Up(ctx context.Context) (Result, error) {
 	defer m.unlock(ctx, l)
 	res := Result{Version: st.version}
 	if st.dirty {
-		return res, m.dirtyError(st, l.dialect.TransactionalDDL)
+		return res, m.dirtyError(st, l.dialect)
 	}
 	p := m.plan(st)
 	if err := m.integrity(st, p); err != nil {
@@ -80,38 +83,67 @@ func (m *Migrator) Up(ctx context.Context) (Result, error) {
 	return res, nil
 }
 
-// apply runs one up file: mark the version dirty, run the file, then record
-// its checksum and mark the version clean in one transaction. Once the file
-// started it is carried through even if ctx is cancelled.
+// apply runs one up file. Where the engine can (PostgreSQL, SQLite) the
+// file, its checksum record and the new clean version commit in one
+// transaction, so a run that dies part-way leaves the database as it was,
+// clean, and the next run applies the file again; a failure is rolled
+// back and leaves nothing to recover. Otherwise (MySQL, or a file that
+// cannot run in a transaction) it does what golang-migrate does: mark the
+// version dirty, run the file, then record it and mark it clean in one
+// transaction. Once the file started it is carried through even if ctx is
+// cancelled.
 func (m *Migrator) apply(ctx context.Context, l *locked, mg Migration, prev int) (time.Duration, error) {
 	ctx = context.WithoutCancel(ctx)
-	if err := l.gm.SetVersion(int(mg.Version), true); err != nil {
+	record := append([]string{recordSQL(l.dialect, mg, time.Now().UTC())}, versionSQL(l.dialect, int(mg.Version), false)...)
+	why := ""
+	if l.dialect.Atomic {
+		reached("before-file")
+		start := time.Now()
+		err := l.s.Apply(ctx, mg.up, record)
+		d := time.Since(start)
+		switch {
+		case err == nil:
+			reached("after-record")
+			return d, nil
+		case errors.Is(err, dbdriver.ErrNotAtomic):
+			why = strings.TrimPrefix(strings.TrimPrefix(err.Error(), dbdriver.ErrNotAtomic.Error()), ": ")
+			m.opts.Logger.Warn("migration runs outside a transaction with its record: if it is interrupted, the database is left dirty", "file", mg.Up, "reason", why)
+		default:
+			return d, &FailedError{
+				Migration: mg, Line: errorLine(err, l.dialect), Engine: m.drv.Engine, Cause: err,
+				Version: prev, Lost: errors.Is(err, dbdriver.ErrOutcomeUnknown), Command: m.opts.Command,
+			}
+		}
+	}
+	if err := execTx(ctx, l.s.DB(), versionSQL(l.dialect, int(mg.Version), true)); err != nil {
 		return 0, fmt.Errorf("migrate: mark version %d dirty before %s: %w", mg.Version, mg.Up, err)
 	}
+	reached("before-file")
 	start := time.Now()
 	if err := l.gm.Run(bytes.NewReader(mg.up)); err != nil {
 		return 0, &DirtyError{
 			Version: int(mg.Version), Failed: &mg, Line: errorLine(err, l.dialect),
-			Engine: m.drv.Engine, RolledBack: l.dialect.TransactionalDDL, Cause: err,
-			Command: m.opts.Command, Previous: prev,
+			Engine: m.drv.Engine, Cause: err, Command: m.opts.Command, Previous: prev,
+			stmts: sqlscan.Split(mg.up, l.dialect.Syntax), why: why,
 		}
 	}
 	d := time.Since(start)
-	tx, err := l.s.DB().BeginTx(ctx, nil)
-	if err != nil {
-		return d, fmt.Errorf("migrate: %s ran but recording it failed; the database is dirty at version %d: %w", mg.Up, mg.Version, err)
+	reached("after-file")
+	if err := execTx(ctx, l.s.DB(), record); err != nil {
+		return d, fmt.Errorf("migrate: %s ran but recording it failed; %s is applied and the database may still be marked dirty at version %d: run %s migrate force %d: %w", mg.Up, mg, mg.Version, m.opts.Command, mg.Version, err)
 	}
-	defer tx.Rollback()
-	if err := insertRecord(ctx, tx, l.dialect, mg, time.Now().UTC()); err != nil {
-		return d, err
-	}
-	if err := setVersion(ctx, tx, l.dialect, int(mg.Version)); err != nil {
-		return d, err
-	}
-	if err := tx.Commit(); err != nil {
-		return d, fmt.Errorf("migrate: %s ran but recording it failed; the database is dirty at version %d: %w", mg.Up, mg.Version, err)
-	}
+	reached("after-record")
 	return d, nil
+}
+
+// testHook, set only by this package's tests, is called at the named
+// moments of a migration so that a test can kill the process there.
+var testHook func(moment string)
+
+func reached(moment string) {
+	if testHook != nil {
+		testHook(moment)
+	}
 }
 
 // errorLine is the line of the migration file an engine error points at,
