@@ -214,7 +214,7 @@ func (l Literals) Literal(v any) string {
 	panic(fmt.Sprintf("dbdriver: no SQL literal for %T", v))
 }
 
-// QuoteString is the standard SQL string literal: 'it''s'.
+// QuoteString is the standard SQL string literal: 'it”s'.
 func QuoteString(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
