@@ -214,7 +214,8 @@ func (l Literals) Literal(v any) string {
 	panic(fmt.Sprintf("dbdriver: no SQL literal for %T", v))
 }
 
-// QuoteString is the standard SQL string literal: 'it”s'.
+// QuoteString quotes s as a standard SQL string literal, doubling each
+// single quote in it.
 func QuoteString(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
