@@ -1,16 +1,10 @@
 package migrate
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
-
-	"github.com/relkit/relkit/migrate/internal/dbdriver"
-	"github.com/relkit/relkit/migrate/internal/sqlscan"
 )
 
 // Rollback reverts applied migrations by running their down files, newest
@@ -195,49 +189,10 @@ func (o RollbackOptions) validate() error {
 // then drop its record and mark the previous version clean in one
 // transaction. See apply.
 func (m *Migrator) revert(ctx context.Context, l *locked, mg Migration, prev int) (time.Duration, error) {
-	ctx = context.WithoutCancel(ctx)
 	down, err := readDown(m.src, mg)
 	if err != nil {
 		return 0, err
 	}
 	record := append([]string{unrecordSQL(l.dialect, mg.Version)}, versionSQL(l.dialect, prev, false)...)
-	why := ""
-	if l.dialect.Atomic {
-		reached("before-file")
-		start := time.Now()
-		err := l.s.Apply(ctx, down, record)
-		d := time.Since(start)
-		switch {
-		case err == nil:
-			reached("after-record")
-			return d, nil
-		case errors.Is(err, dbdriver.ErrNotAtomic):
-			why = strings.TrimPrefix(strings.TrimPrefix(err.Error(), dbdriver.ErrNotAtomic.Error()), ": ")
-			m.opts.Logger.Warn("migration runs outside a transaction with its record: if it is interrupted, the database is left dirty", "file", mg.Down, "reason", why)
-		default:
-			return d, &FailedError{
-				Migration: mg, Down: true, Line: errorLine(err, l.dialect), Engine: m.drv.Engine, Cause: err,
-				Version: int(mg.Version), Lost: errors.Is(err, dbdriver.ErrOutcomeUnknown), Command: m.opts.Command,
-			}
-		}
-	}
-	if err := execTx(ctx, l.s.DB(), versionSQL(l.dialect, prev, true)); err != nil {
-		return 0, fmt.Errorf("migrate: mark version %s dirty before %s: %w", FormatVersion(prev), mg.Down, err)
-	}
-	reached("before-file")
-	start := time.Now()
-	if err := l.gm.Run(bytes.NewReader(down)); err != nil {
-		return 0, &DirtyError{
-			Version: prev, Failed: &mg, Down: true, Line: errorLine(err, l.dialect),
-			Engine: m.drv.Engine, Cause: err, Command: m.opts.Command, Previous: prev,
-			stmts: sqlscan.Split(down, l.dialect.Syntax), why: why,
-		}
-	}
-	d := time.Since(start)
-	reached("after-file")
-	if err := execTx(ctx, l.s.DB(), record); err != nil {
-		return d, fmt.Errorf("migrate: %s ran but recording it failed; %s is reverted and the database may still be marked dirty at version %s: run %s migrate force %s: %w", mg.Down, mg, FormatVersion(prev), m.opts.Command, FormatVersion(prev), err)
-	}
-	reached("after-record")
-	return d, nil
+	return m.run(ctx, l, mg, true, down, record, prev)
 }

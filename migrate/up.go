@@ -93,44 +93,59 @@ func (m *Migrator) Up(ctx context.Context) (Result, error) {
 // transaction. Once the file started it is carried through even if ctx is
 // cancelled.
 func (m *Migrator) apply(ctx context.Context, l *locked, mg Migration, prev int) (time.Duration, error) {
-	ctx = context.WithoutCancel(ctx)
 	record := append([]string{recordSQL(l.dialect, mg, time.Now().UTC())}, versionSQL(l.dialect, int(mg.Version), false)...)
-	why := ""
+	return m.run(ctx, l, mg, false, mg.up, record, prev)
+}
+
+// run runs one file of mg, its up file or (down) its down file, with the
+// statements that record it, as apply describes. The database goes from
+// version prev to mg's version, or (down) from mg's version to prev.
+func (m *Migrator) run(ctx context.Context, l *locked, mg Migration, down bool, file []byte, record []string, prev int) (time.Duration, error) {
+	ctx = context.WithoutCancel(ctx)
+	name, from, to := mg.Up, prev, int(mg.Version)
+	if down {
+		name, from, to = mg.Down, int(mg.Version), prev
+	}
 	if l.dialect.Atomic {
 		reached("before-file")
-		start := time.Now()
-		err := l.s.Apply(ctx, mg.up, record)
-		d := time.Since(start)
-		switch {
-		case err == nil:
-			reached("after-record")
-			return d, nil
-		case errors.Is(err, dbdriver.ErrNotAtomic):
-			why = strings.TrimPrefix(strings.TrimPrefix(err.Error(), dbdriver.ErrNotAtomic.Error()), ": ")
-			m.opts.Logger.Warn("migration runs outside a transaction with its record: if it is interrupted, the database is left dirty", "file", mg.Up, "reason", why)
-		default:
-			return d, &FailedError{
-				Migration: mg, Line: errorLine(err, l.dialect), Engine: m.drv.Engine, Cause: err,
-				Version: prev, Lost: errors.Is(err, dbdriver.ErrOutcomeUnknown), Command: m.opts.Command,
-			}
+	}
+	start := time.Now()
+	err := l.s.Apply(ctx, file, record)
+	d := time.Since(start)
+	switch {
+	case err == nil:
+		reached("after-record")
+		return d, nil
+	case !errors.Is(err, dbdriver.ErrNotAtomic):
+		return d, &FailedError{
+			Migration: mg, Down: down, Line: errorLine(err, l.dialect), Engine: m.drv.Engine, Cause: err,
+			Version: from, Lost: errors.Is(err, dbdriver.ErrOutcomeUnknown), Command: m.opts.Command,
 		}
 	}
-	if err := execTx(ctx, l.s.DB(), versionSQL(l.dialect, int(mg.Version), true)); err != nil {
-		return 0, fmt.Errorf("migrate: mark version %d dirty before %s: %w", mg.Version, mg.Up, err)
+	// Apply says at once why it cannot, having run nothing.
+	why := strings.TrimPrefix(strings.TrimPrefix(err.Error(), dbdriver.ErrNotAtomic.Error()), ": ")
+	if l.dialect.Atomic { // the engine could, this file cannot
+		m.opts.Logger.Warn("migration runs outside a transaction with its record: if it is interrupted, the database is left dirty", "file", name, "reason", why)
+	}
+	// golang-migrate marks the version a file goes to.
+	if err := execTx(ctx, l.s.DB(), versionSQL(l.dialect, to, true)); err != nil {
+		return 0, fmt.Errorf("migrate: mark version %s dirty before %s: %w", FormatVersion(to), name, err)
 	}
 	reached("before-file")
-	start := time.Now()
-	if err := l.gm.Run(bytes.NewReader(mg.up)); err != nil {
+	start = time.Now()
+	if err := l.gm.Run(bytes.NewReader(file)); err != nil {
 		return 0, &DirtyError{
-			Version: int(mg.Version), Failed: &mg, Line: errorLine(err, l.dialect),
+			Version: to, Failed: &mg, Down: down, Line: errorLine(err, l.dialect),
 			Engine: m.drv.Engine, Cause: err, Command: m.opts.Command, Previous: prev,
-			stmts: sqlscan.Split(mg.up, l.dialect.Syntax), why: why,
+			stmts: sqlscan.Split(file, l.dialect.Syntax), why: why,
 		}
 	}
-	d := time.Since(start)
+	d = time.Since(start)
 	reached("after-file")
 	if err := execTx(ctx, l.s.DB(), record); err != nil {
-		return d, fmt.Errorf("migrate: %s ran but recording it failed; %s is applied and the database may still be marked dirty at version %d: run %s migrate force %d: %w", mg.Up, mg, mg.Version, m.opts.Command, mg.Version, err)
+		done := map[bool]string{false: "applied", true: "reverted"}[down]
+		return d, fmt.Errorf("migrate: %s ran but recording it failed; %s is %s and the database may still be marked dirty at version %s: run %s migrate force %s: %w",
+			name, mg, done, FormatVersion(to), m.opts.Command, FormatVersion(to), err)
 	}
 	reached("after-record")
 	return d, nil
