@@ -53,3 +53,28 @@ func TestWriteStatusReportsDirty(t *testing.T) {
 		}
 	})
 }
+
+// What release's upgrade (expand: apply the new release's migrations while
+// the old one serves) and downgrade -rollback (revert with the newer
+// release's down files) call through the hook.
+func TestHookUpgradeAndDowngrade(t *testing.T) {
+	t.Parallel()
+	url := testdbSQLite(t)
+	h := hooked(t, url)
+	if h.Latest() != 3 {
+		t.Errorf("Latest = %d, want 3", h.Latest())
+	}
+	if v, err := h.SchemaVersion(ctxT(t)); err != nil || v != -1 {
+		t.Errorf("SchemaVersion before any = %d (%v), want -1", v, err)
+	}
+	if res, err := h.Up(ctxT(t)); err != nil || res.Version != "3" || strings.Join(res.Ran, ",") != "001_create_items,002_seed_item,003_create_tags" {
+		t.Errorf("Up = %+v (%v)", res, err)
+	}
+	res, err := h.RollbackAfter(ctxT(t), 1)
+	if err != nil || res.Version != "1" || strings.Join(res.Ran, ",") != "003_create_tags,002_seed_item" {
+		t.Errorf("RollbackAfter(1) = %+v (%v), want 003, 002 reverted, at 1", res, err)
+	}
+	if v, err := h.SchemaVersion(ctxT(t)); err != nil || v != 1 {
+		t.Errorf("SchemaVersion after RollbackAfter(1) = %d (%v), want 1", v, err)
+	}
+}

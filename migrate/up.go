@@ -34,6 +34,11 @@ func (r Result) NoChange() bool { return len(r.Ran) == 0 }
 // of the file, logging each with its duration. A database already up to
 // date is a success with [Result.NoChange] true.
 //
+// A file that fails is a [*FailedError] (rolled back with its record,
+// PostgreSQL and SQLite) or a [*DirtyError] (MySQL, or a file that cannot
+// run in a transaction); see [Migrator.Force] for the way out of the
+// latter.
+//
 // Before running anything Up checks, under the lock, that the database is
 // not dirty ([*DirtyError]), not newer than the binary
 // ([*NewerSchemaError]), and that no applied file was edited and no older
