@@ -163,3 +163,82 @@ func TestConnectAuthFailureIsNotRetried(t *testing.T) {
 		t.Errorf("retried, or shows the password: %v\n%s", err, log)
 	}
 }
+
+// cutProxy forwards connections to target, and cuts the client's side of
+// the one whose traffic to the server contains marker right after
+// forwarding it: the server runs what it got, the client never hears back.
+func cutProxy(t *testing.T, target, marker string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				s, err := net.Dial("tcp", target)
+				if err != nil {
+					return
+				}
+				defer s.Close()
+				go io.Copy(c, s)
+				buf := make([]byte, 64<<10)
+				for {
+					n, err := c.Read(buf)
+					if n > 0 {
+						s.Write(buf[:n])
+						if strings.Contains(string(buf[:n]), marker) {
+							c.Close()
+							// Keep the server's side open until it has run
+							// the query: it closes when it sees EOF.
+							s.(*net.TCPConn).CloseWrite()
+							io.Copy(io.Discard, s)
+							return
+						}
+					}
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// When the connection is lost while PostgreSQL runs a file, nobody knows
+// at once whether it committed; since the file and its record commit
+// together, the error says to run migrate again, and that applies the file
+// exactly once whichever way it went.
+func TestConnectionLostDuringAFile(t *testing.T) {
+	t.Parallel()
+	real := testdb.Postgres(t)
+	u, _ := url.Parse(real)
+	fsys := killFiles("postgres", "quick")
+	fsys["2_double.up.sql"].Data = append([]byte("-- cut here\n"), fsys["2_double.up.sql"].Data...)
+	first := files("1_create_acct.up.sql", string(fsys["1_create_acct.up.sql"].Data))
+	if _, err := newMigrator(t, first, real, migrate.Options{}).Up(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	u.Host = cutProxy(t, u.Host, "-- cut here")
+	_, err := newMigrator(t, fsys, u.String(), migrate.Options{Command: "links"}).Up(ctxT(t))
+	var fe *migrate.FailedError
+	if !errors.As(err, &fe) || !fe.Lost {
+		t.Fatalf("Up with the connection cut during the file = %v, want a *FailedError with Lost", err)
+	}
+	want := "2_double.up.sql ran in one transaction with its record, so either both are in the database or neither is. Run\n\tlinks migrate\nagain once the database is reachable: it applies 2_double only if it is not applied."
+	if !strings.HasPrefix(err.Error(), "migrate: lost the connection to PostgreSQL while 2_double.up.sql ran: ") || !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("message:\n%v", err)
+	}
+	db := openDB(t, real)
+	run(t, newMigrator(t, fsys, real, migrate.Options{Command: "links"}), "migrate")
+	if got := readEffects(t, db); got != (effects{bal: 200, audit: 1}) {
+		t.Errorf("after running migrate again: balance %d and %d audit rows, want 200 and 1", got.bal, got.audit)
+	}
+}
