@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/relkit/relkit/internal/testkit/testdb"
 	"github.com/relkit/relkit/migrate"
@@ -16,7 +17,7 @@ const broken = "CREATE TABLE t2 (id INTEGER);\nINSERT INTO t2 (id) VALUES (1);\n
 
 var forceCmd = regexp.MustCompile(`(?m)^\tlinks migrate force (\S+)$`)
 
-// recoverWith runs the force command a DirtyError printed.
+// recoverWith runs the first force command a DirtyError printed.
 func recoverWith(t *testing.T, m *migrate.Migrator, err error) {
 	t.Helper()
 	cmds := forceCmd.FindAllStringSubmatch(err.Error(), -1)
@@ -36,103 +37,181 @@ func recoverWith(t *testing.T, m *migrate.Migrator, err error) {
 	}
 }
 
-func TestFailingMigrationLeavesDirtyAndRecovers(t *testing.T) {
+func brokenFiles() map[string]string {
+	return map[string]string{
+		"001_create_t1.up.sql":   "CREATE TABLE t1 (id INTEGER);",
+		"001_create_t1.down.sql": "DROP TABLE t1;",
+		"002_broken.up.sql":      broken,
+		"002_broken.down.sql":    "DROP TABLE t3;\nDROP TABLE t2;",
+	}
+}
+
+// On PostgreSQL and SQLite a failing file is rolled back with its record:
+// the database stays clean at the version before it, the error says so
+// and needs no force, and running migrate again after fixing the file
+// applies it. Each run that meets the broken file says why it fails.
+func TestFailingMigrationIsRolledBackWithItsRecord(t *testing.T) {
 	t.Parallel()
 	eachEngine(t, func(t *testing.T, url string) {
-		ctx := ctxT(t)
 		engine := testdb.Scheme(url)
-		fsys := files(
-			"001_create_t1.up.sql", "CREATE TABLE t1 (id INTEGER);",
-			"001_create_t1.down.sql", "DROP TABLE t1;",
-			"002_broken.up.sql", broken,
-			"002_broken.down.sql", "DROP TABLE t3;\nDROP TABLE t2;",
-		)
+		if engine == "mysql" {
+			t.Skip("MySQL commits statement by statement: TestFailingMigrationOnMySQLLeavesDirty")
+		}
+		ctx := ctxT(t)
+		fsys := files()
+		for k, v := range brokenFiles() {
+			fsys[k] = &fstest.MapFile{Data: []byte(v)}
+		}
 		m := newMigrator(t, fsys, url, migrate.Options{Command: "links"})
 		db := openDB(t, url)
 
-		_, err := m.Up(ctx)
-		var de *migrate.DirtyError
-		if !errors.As(err, &de) || !errors.Is(err, migrate.ErrDirty) {
-			t.Fatalf("Up = %v, want a *DirtyError", err)
-		}
-		first, msg := err, err.Error()
-		if !strings.HasPrefix(msg, "migrate: 002_broken.up.sql failed") {
-			t.Errorf("message does not name the file first:\n%s", msg)
-		}
-		if de.Version != 2 || de.Failed == nil || de.Failed.Version != 2 || de.Down || de.Cause == nil {
-			t.Errorf("DirtyError = %+v, want version 2, failed 002 up, with a cause", de)
-		}
-		wantLine := map[string]int{"postgres": 3, "sqlite": 0, "mysql": 0}[engine]
-		if de.Line != wantLine {
-			t.Errorf("line %d, want %d (message: %s)", de.Line, wantLine, msg)
-		}
-		wantRolledBack := engine != "mysql"
-		if de.RolledBack != wantRolledBack {
-			t.Errorf("RolledBack = %v, want %v", de.RolledBack, wantRolledBack)
-		}
-		if got := tables(t, db, "t1", "t2", "t3"); wantRolledBack && got != "t1" || !wantRolledBack && got != "t1,t2" {
-			t.Errorf("tables after the failure: %q", got)
-		}
-		if wantRolledBack {
-			if !strings.Contains(msg, "nothing from it is applied") || !strings.Contains(msg, "\tlinks migrate force 1\nthen fix 002_broken.up.sql and run\n\tlinks migrate") {
-				t.Errorf("message lacks the transactional recovery:\n%s", msg)
+		for run := 1; run <= 2; run++ {
+			res, err := m.Up(ctx)
+			var fe *migrate.FailedError
+			if !errors.As(err, &fe) || !errors.Is(err, migrate.ErrFailed) || errors.Is(err, migrate.ErrDirty) {
+				t.Fatalf("run %d: Up = %v, want a *FailedError", run, err)
 			}
-		} else if !strings.Contains(msg, "were applied and stay applied") || !strings.Contains(msg, "\tlinks migrate force 1\n") || !strings.Contains(msg, "\tlinks migrate force 2") {
-			t.Errorf("message lacks the partial-application recovery:\n%s", msg)
-		}
-
-		// A later run, by any process, still refuses and says why.
-		m2 := newMigrator(t, fsys, url, migrate.Options{Command: "links"})
-		_, err2 := m2.Up(ctx)
-		if !errors.Is(err2, migrate.ErrDirty) || !strings.HasPrefix(err2.Error(), "migrate: database is dirty at version 2: 002_broken.up.sql failed in an earlier run") {
-			t.Fatalf("second Up = %v, want the dirty state explained", err2)
-		}
-		if forceCmd.FindString(err2.Error()) != forceCmd.FindString(msg) {
-			t.Errorf("second run prints another recovery command:\n%s\nthan the first:\n%s", err2, msg)
-		}
-		st, err := m2.Status(ctx)
-		if err != nil || !st.Dirty || st.Version != 2 || states(st) != "1:applied 2:failed" {
-			t.Errorf("Status = %+v (%v), want dirty at 2 with 002 failed", st, err)
-		}
-
-		// Recover as printed: MySQL first needs the half-applied part undone.
-		if !wantRolledBack {
-			if _, err := db.Exec("DROP TABLE t2"); err != nil {
-				t.Fatal(err)
+			if run == 1 && versions(res) != "1" {
+				t.Errorf("Up ran %q before failing, want 1", versions(res))
+			}
+			wantLine := map[string]int{"postgres": 3, "sqlite": 0}[engine]
+			if fe.Migration.Version != 2 || fe.Down || fe.Lost || fe.Line != wantLine || fe.Version != 1 || fe.Cause == nil {
+				t.Errorf("FailedError = %+v, want 002 up at line %d, database at 1", fe, wantLine)
+			}
+			cause := map[string]string{
+				"postgres": "migrate: 002_broken.up.sql failed at line 3: syntax error at or near \")\" (column 29)\nPostgreSQL",
+				"sqlite":   "migrate: 002_broken.up.sql failed: SQL logic error: near \")\": syntax error (1)\nSQLite",
+			}[engine]
+			want := cause + " rolled 002_broken.up.sql back with its record: nothing from it is applied, and the database is still at version 1, clean. Fix 002_broken.up.sql and run\n\tlinks migrate"
+			if err.Error() != want {
+				t.Errorf("run %d: message\n got %s\nwant %s", run, err, want)
+			}
+			if got := tables(t, db, "t1", "t2", "t3"); got != "t1" {
+				t.Errorf("tables after the failure: %q, want t1 only", got)
+			}
+			st, err := m.Status(ctx)
+			if err != nil || st.Dirty || st.Version != 1 || states(st) != "1:applied 2:pending" || st.Err() != nil {
+				t.Errorf("Status = %+v (%v), want clean at 1 with 002 pending", st, err)
 			}
 		}
-		recoverWith(t, m2, first)
+
 		fsys["002_broken.up.sql"].Data = []byte(strings.Replace(broken, "INTEGER,)", "INTEGER)", 1))
-		m3 := newMigrator(t, fsys, url, migrate.Options{Command: "links"})
-		res, err := m3.Up(ctx)
+		res, err := newMigrator(t, fsys, url, migrate.Options{Command: "links"}).Up(ctx)
 		if err != nil || versions(res) != "2" {
-			t.Fatalf("Up after recovery ran %q: %v, want 2", versions(res), err)
+			t.Fatalf("Up after the fix ran %q: %v, want 2", versions(res), err)
 		}
 		if n := count(t, db, "SELECT COUNT(*) FROM t2"); n != 1 {
 			t.Errorf("t2 has %d rows, want 1", n)
 		}
 
-		// A failing down file: the rollback is dirty too, and recovers.
+		// A failing down file is rolled back too: 002 stays applied.
 		fsys["002_broken.down.sql"].Data = []byte("DROP TABLE t3;\nDROP TABLE nope;\nDROP TABLE t2;")
-		m4 := newMigrator(t, fsys, url, migrate.Options{Command: "links"})
-		_, err = m4.Rollback(ctx, migrate.RollbackOptions{})
-		first = err
-		if !errors.As(err, &de) || !de.Down || de.Version != 1 {
-			t.Fatalf("Rollback = %v, want a dirty down at version 1", err)
+		m = newMigrator(t, fsys, url, migrate.Options{Command: "links"})
+		_, err = m.Rollback(ctx, migrate.RollbackOptions{})
+		var fe *migrate.FailedError
+		if !errors.As(err, &fe) || !fe.Down || fe.Version != 2 {
+			t.Fatalf("Rollback = %v, want a failed down with the database at 2", err)
 		}
-		if !strings.HasPrefix(err.Error(), "migrate: 002_broken.down.sql failed") {
-			t.Errorf("message does not name the down file:\n%s", err)
+		if !strings.HasPrefix(err.Error(), "migrate: 002_broken.down.sql failed") || !strings.Contains(err.Error(), "002_broken is still applied, and the database is still at version 2, clean") {
+			t.Errorf("message:\n%s", err)
 		}
-		_, err2 = newMigrator(t, fsys, url, migrate.Options{Command: "links"}).Up(ctx)
-		if !errors.Is(err2, migrate.ErrDirty) || !strings.Contains(err2.Error(), "002_broken.down.sql failed in an earlier run") {
-			t.Errorf("Up after a failed down = %v, want it to name the down file", err2)
+		st, err := m.Status(ctx)
+		if err != nil || st.Dirty || st.Version != 2 || tables(t, db, "t1", "t2", "t3") != "t1,t2,t3" {
+			t.Errorf("after the failed down: %+v (%v), want clean at 2 with t3 intact", st, err)
 		}
-		if wantRolledBack {
-			recoverWith(t, m4, first)
-			st, err := m4.Status(ctx)
-			if err != nil || st.Dirty || st.Version != 2 || tables(t, db, "t1", "t2", "t3") != "t1,t2,t3" {
-				t.Errorf("after forcing back: %+v (%v), want clean at 2 with t3 intact", st, err)
-			}
+		fsys["002_broken.down.sql"].Data = []byte("DROP TABLE t3;\nDROP TABLE t2;")
+		if res, err := newMigrator(t, fsys, url, migrate.Options{}).Rollback(ctx, migrate.RollbackOptions{}); err != nil || versions(res) != "2" {
+			t.Errorf("Rollback after fixing the down file ran %q: %v", versions(res), err)
 		}
 	})
+}
+
+// On MySQL a failing file leaves what it committed: the database is marked
+// dirty, the message says which statements took effect, and the printed
+// recovery works.
+func TestFailingMigrationOnMySQLLeavesDirty(t *testing.T) {
+	t.Parallel()
+	url := testdb.MySQL(t)
+	ctx := ctxT(t)
+	fsys := files()
+	for k, v := range brokenFiles() {
+		fsys[k] = &fstest.MapFile{Data: []byte(v)}
+	}
+	m := newMigrator(t, fsys, url, migrate.Options{Command: "links"})
+	db := openDB(t, url)
+
+	_, err := m.Up(ctx)
+	var de *migrate.DirtyError
+	if !errors.As(err, &de) || !errors.Is(err, migrate.ErrDirty) {
+		t.Fatalf("Up = %v, want a *DirtyError", err)
+	}
+	first, msg := err, err.Error()
+	if !strings.HasPrefix(msg, "migrate: 002_broken.up.sql failed: ") {
+		t.Errorf("message does not name the file first:\n%s", msg)
+	}
+	if de.Version != 2 || de.Failed == nil || de.Failed.Version != 2 || de.Down || de.Cause == nil || de.Line != 0 {
+		t.Errorf("DirtyError = %+v, want version 2, failed 002 up, with a cause", de)
+	}
+	if de.ForceIfApplied() != 2 || de.ForceIfNotApplied() != 1 {
+		t.Errorf("ForceIfApplied %d, ForceIfNotApplied %d; want 2, 1", de.ForceIfApplied(), de.ForceIfNotApplied())
+	}
+	if got := tables(t, db, "t1", "t2", "t3"); got != "t1,t2" {
+		t.Errorf("tables after the failure: %q, want t1,t2", got)
+	}
+	if !strings.Contains(msg, "the statements of 002_broken.up.sql before the failing one took effect and stay") || !strings.Contains(msg, "\tlinks migrate force 1\n") || !strings.Contains(msg, "\tlinks migrate force 2") || strings.Contains(msg, "rolled") {
+		t.Errorf("message lacks the partial-application recovery:\n%s", msg)
+	}
+
+	// A later run, by any process, refuses, and cannot know how far the
+	// file got: it lists the statements and a command per outcome.
+	m2 := newMigrator(t, fsys, url, migrate.Options{Command: "links"})
+	_, err2 := m2.Up(ctx)
+	want := "migrate: database is dirty at version 2: 002_broken.up.sql was started but its end was never recorded: the run that started it failed or was stopped (this process, another one, or another tool such as golang-migrate's CLI).\n" +
+		"Whether its changes are in the database is not known. MySQL commits each statement as it runs, so those that took effect are the first ones, in order.\n" +
+		"Look in the database for the effect of each statement of 002_broken.up.sql:\n" +
+		"\tline 1: CREATE TABLE t2 (id INTEGER)\n" +
+		"\tline 2: INSERT INTO t2 (id) VALUES (1)\n" +
+		"\tline 3: CREATE TABLE t3 (id INTEGER,)\n" +
+		"If all of them took effect, record the migration as applied:\n\tlinks migrate force 2\n" +
+		"If none did, record the version before it and run it again:\n\tlinks migrate force 1\n\tlinks migrate\n" +
+		"If only some did, run the others by hand and record the migration as applied:\n\tlinks migrate force 2\n" +
+		"or undo those that did (002_broken.down.sql shows how) and do as for none."
+	if !errors.Is(err2, migrate.ErrDirty) || err2.Error() != want {
+		t.Fatalf("second Up:\n got %v\nwant %s", err2, want)
+	}
+	st, err := m2.Status(ctx)
+	if err != nil || !st.Dirty || st.Version != 2 || states(st) != "1:applied 2:dirty" || !errors.Is(st.Err(), migrate.ErrDirty) {
+		t.Errorf("Status = %+v (%v), want dirty at 2 with 002 dirty", st, err)
+	}
+
+	// Recover as printed: undo the half-applied part first.
+	if _, err := db.Exec("DROP TABLE t2"); err != nil {
+		t.Fatal(err)
+	}
+	recoverWith(t, m2, first)
+	fsys["002_broken.up.sql"].Data = []byte(strings.Replace(broken, "INTEGER,)", "INTEGER)", 1))
+	res, err := newMigrator(t, fsys, url, migrate.Options{Command: "links"}).Up(ctx)
+	if err != nil || versions(res) != "2" {
+		t.Fatalf("Up after recovery ran %q: %v, want 2", versions(res), err)
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM t2"); n != 1 {
+		t.Errorf("t2 has %d rows, want 1", n)
+	}
+
+	// A failing down file: the rollback is dirty too, at the version it
+	// goes to, and a later run names the down file.
+	fsys["002_broken.down.sql"].Data = []byte("DROP TABLE t3;\nDROP TABLE nope;\nDROP TABLE t2;")
+	m4 := newMigrator(t, fsys, url, migrate.Options{Command: "links"})
+	_, err = m4.Rollback(ctx, migrate.RollbackOptions{})
+	if !errors.As(err, &de) || !de.Down || de.Version != 1 || de.ForceIfApplied() != 1 || de.ForceIfNotApplied() != 2 {
+		t.Fatalf("Rollback = %v, want a dirty down at version 1", err)
+	}
+	if !strings.HasPrefix(err.Error(), "migrate: 002_broken.down.sql failed") {
+		t.Errorf("message does not name the down file:\n%s", err)
+	}
+	_, err2 = newMigrator(t, fsys, url, migrate.Options{Command: "links"}).Up(ctx)
+	if !errors.Is(err2, migrate.ErrDirty) || !strings.Contains(err2.Error(), "002_broken.down.sql was started but its end was never recorded") ||
+		!strings.Contains(err2.Error(), "If none did, 002_broken is still applied; record that and roll it back again:\n\tlinks migrate force 2\n\tlinks rollback\n") {
+		t.Errorf("Up after a failed down = %v, want it to name the down file and the way back", err2)
+	}
 }

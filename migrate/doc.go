@@ -14,7 +14,8 @@
 //	...
 //	res, err := m.Up(ctx)                                       // apply what is pending
 //	res, err = m.Rollback(ctx, migrate.RollbackOptions{To: 3})   // revert 3 and everything after it
-//	st, err := m.Status(ctx)                                    // every migration's state
+//	res, err = m.RollbackAfter(ctx, 3)                          // revert everything after 3
+//	st, err := m.Status(ctx)                                    // every migration's state; st.Err() when dirty
 //
 // A database driver is a separate package the application imports, so a
 // binary links only the engines it uses:
@@ -56,11 +57,19 @@
 //     and everything after it) or All, and refuses, before touching
 //     anything, to cross a migration without a down file
 //     ([*NoDownFileError]).
-//   - A failed migration leaves the database dirty, as golang-migrate does,
-//     and the [*DirtyError] names the file and line, says whether the engine
-//     rolled the file back (PostgreSQL and SQLite run a file in one
-//     transaction; MySQL commits DDL statement by statement) and prints the
-//     exact [Migrator.Force] command that recovers.
+//   - No migration is applied twice after an interruption. On PostgreSQL
+//     and SQLite a file, its checksum record and the new version commit in
+//     one transaction: a run killed at any moment leaves the database at
+//     the old version or the new one, clean, and the next run does what is
+//     left. A failed file is rolled back with its record ([*FailedError]):
+//     nothing to force, fix the file and run again. Where that cannot be
+//     (MySQL commits DDL statement by statement; a PostgreSQL file with a
+//     COMMIT of its own or CREATE INDEX CONCURRENTLY; x-multi-statement,
+//     x-no-tx-wrap) relkit marks the version dirty while the file runs, as
+//     golang-migrate does. A dirty database ([*DirtyError]) is never said to
+//     be rolled back: the error names the file, lists its statements to
+//     check in the database, and prints the [Migrator.Force] command for
+//     each outcome (all of them took effect, none, some).
 //   - A cancelled context stops a run after the migration in progress and
 //     returns an [*InterruptedError]: an interrupted run is never a success.
 //   - Each migration is logged with its duration.
@@ -68,22 +77,26 @@
 // # Replicas and locks
 //
 // Every run that writes takes golang-migrate's own lock on the database
-// (pg_advisory_lock on PostgreSQL, GET_LOCK on MySQL), so replicas that run
+// (pg_advisory_lock on PostgreSQL, GET_LOCK on MySQL; on SQLite an flock(2)
+// on the file PATH-migrate.lock beside the database), so replicas that run
 // Up at once take turns and each migration is applied once, and relkit and
-// golang-migrate's CLI exclude each other. Options.LockTimeout bounds the
-// wait, connecting included; the engine enforces it (lock_timeout,
-// GET_LOCK's timeout) so a timed-out wait cannot acquire the lock later
-// (golang-migrate #269), and the session is closed, releasing anything it
-// held. Status and Check take no lock.
+// golang-migrate's CLI exclude each other on the server engines.
+// Options.LockTimeout bounds the wait, connecting included: a database
+// that refuses connections or is not ready yet (starting up, its name not
+// yet in DNS) is tried again, each attempt logged, until the timeout, so a
+// migration job started together with its database works; a rejected
+// password or an unknown database fails at once. The engine enforces the
+// lock wait (lock_timeout, GET_LOCK's timeout) so a timed-out wait cannot
+// acquire the lock later (golang-migrate #269), and the session is closed,
+// releasing anything it held. Status and Check take no lock.
 //
 // Every run opens its own connection and closes it before returning; the
 // application's pool is never used or closed (golang-migrate #578, #987).
 //
 // # Notes
 //
-//   - SQLite has no lock that outlives a transaction: runs on one file are
-//     serialized within a process only. Run migrate from one process at a
-//     time (a release's MIGRATE_ON_START on one host is fine).
+//   - The SQLite lock file works for processes on one host (flock is not
+//     reliable over network file systems, and SQLite itself is not either).
 //   - MySQL reports the line of an error relative to the failing statement,
 //     so it stays in the engine's message rather than being reported as the
 //     file's line.

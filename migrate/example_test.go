@@ -106,3 +106,52 @@ func ExampleOpenDB() {
 	// Output:
 	// 2 <nil>
 }
+
+// A downgrade to a release whose newest migration is 1, run with the newer
+// binary, which has the down files.
+func ExampleMigrator_RollbackAfter() {
+	dir, _ := os.MkdirTemp("", "migrate-example")
+	defer os.RemoveAll(dir)
+	files := fstest.MapFS{
+		"001_create_links.up.sql":   {Data: []byte("CREATE TABLE links (code TEXT PRIMARY KEY);")},
+		"001_create_links.down.sql": {Data: []byte("DROP TABLE links;")},
+		"002_add_url.up.sql":        {Data: []byte("ALTER TABLE links ADD COLUMN url TEXT;")},
+		"002_add_url.down.sql":      {Data: []byte("ALTER TABLE links DROP COLUMN url;")},
+		"003_add_clicks.up.sql":     {Data: []byte("ALTER TABLE links ADD COLUMN clicks INTEGER;")},
+		"003_add_clicks.down.sql":   {Data: []byte("ALTER TABLE links DROP COLUMN clicks;")},
+	}
+	m, _ := migrate.New(files, "sqlite://"+filepath.Join(dir, "app.db"), migrate.Options{})
+	ctx := context.Background()
+	m.Up(ctx)
+	res, err := m.RollbackAfter(ctx, 1)
+	for _, r := range res.Ran {
+		fmt.Println("reverted", r)
+	}
+	fmt.Println("database at", res.Version, "binary's latest", m.Latest(), err)
+	// Output:
+	// reverted 003_add_clicks
+	// reverted 002_add_url
+	// database at 1 binary's latest 3 <nil>
+}
+
+// On SQLite and PostgreSQL a failing file is rolled back together with its
+// record: the database stays clean, and running again once the file is
+// fixed applies it.
+func ExampleFailedError() {
+	dir, _ := os.MkdirTemp("", "migrate-example")
+	defer os.RemoveAll(dir)
+	files := fstest.MapFS{
+		"001_create_links.up.sql": {Data: []byte("CREATE TABLE links (code TEXT PRIMARY KEY);")},
+		"002_seed.up.sql":         {Data: []byte("INSERT INTO links (code) VALUES ('a');\nINSERT INTO nope VALUES (1);")},
+	}
+	m, _ := migrate.New(files, "sqlite://"+filepath.Join(dir, "app.db"), migrate.Options{Command: "links"})
+	_, err := m.Up(context.Background())
+	fmt.Println(err)
+	st, _ := m.Status(context.Background())
+	fmt.Println("version", st.Version, "dirty", st.Dirty)
+	// Output:
+	// migrate: 002_seed.up.sql failed: SQL logic error: no such table: nope (1)
+	// SQLite rolled 002_seed.up.sql back with its record: nothing from it is applied, and the database is still at version 1, clean. Fix 002_seed.up.sql and run
+	// 	links migrate
+	// version 1 dirty false
+}

@@ -9,8 +9,10 @@ import (
 // Force marks the database clean at version (NilVersion: no migration
 // applied) without running any migration. It is the way out of a dirty
 // database ([*DirtyError] prints the exact call), and is safe only once the
-// schema really is at that version: the failed file was rolled back by the
-// engine, or its half-applied statements were undone or completed by hand.
+// schema really is at that version: the file that left the database dirty
+// took effect completely (force its version), not at all (force the one
+// before), or its partial effect was completed or undone by hand; the
+// [*DirtyError] lists the file's statements to check.
 //
 // Force also makes relkit's history agree: records newer than version are
 // dropped, and version itself is recorded with its file's checksum if it
@@ -29,29 +31,19 @@ func (m *Migrator) Force(ctx context.Context, version int) error {
 	if err := m.prepare(ctx, l); err != nil {
 		return err
 	}
-	tx, err := l.s.DB().BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("migrate: force %s: %w", FormatVersion(version), err)
-	}
-	defer tx.Rollback()
+	var stmts []string
 	for v := range st.history {
 		if int(v) > version {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM "+l.dialect.HistoryTable+" WHERE version = "+l.dialect.Placeholder(1), int64(v)); err != nil {
-				return fmt.Errorf("migrate: force %s: %w", FormatVersion(version), err)
-			}
+			stmts = append(stmts, unrecordSQL(l.dialect, v))
 		}
 	}
 	if mg != nil {
 		if _, recorded := st.history[mg.Version]; !recorded {
-			if err := insertRecord(ctx, tx, l.dialect, *mg, time.Now().UTC()); err != nil {
-				return err
-			}
+			stmts = append(stmts, recordSQL(l.dialect, *mg, time.Now().UTC()))
 		}
 	}
-	if err := setVersion(ctx, tx, l.dialect, version); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
+	stmts = append(stmts, versionSQL(l.dialect, version, false)...)
+	if err := execTx(ctx, l.s.DB(), stmts); err != nil {
 		return fmt.Errorf("migrate: force %s: %w", FormatVersion(version), err)
 	}
 	m.opts.Logger.Info("forced database version", "from", FormatVersion(st.version), "dirty", st.dirty, "to", FormatVersion(version))

@@ -109,3 +109,50 @@ func TestRollbackRefusals(t *testing.T) {
 		})
 	}
 }
+
+// RollbackAfter keeps the version it is given: what a downgrade to a
+// release whose newest migration is that version needs.
+func TestRollbackAfter(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T, url string) {
+		ctx := ctxT(t)
+		m := newMigrator(t, items(), url, migrate.Options{})
+		db := openDB(t, url)
+		for _, tc := range []struct {
+			after      int
+			wantRan    string
+			wantTables string
+		}{
+			{3, "", "items,tags,item_tags"}, // at the version already
+			{5, "", "items,tags,item_tags"}, // an older binary's newest need not be this one's
+			{1, "3,2", "items"},
+			{migrate.NilVersion, "1", ""},
+		} {
+			if tc.after == 3 {
+				if _, err := m.Up(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res, err := m.RollbackAfter(ctx, tc.after)
+			if err != nil || versions(res) != tc.wantRan {
+				t.Errorf("RollbackAfter(%d) ran %q (%v), want %q", tc.after, versions(res), err, tc.wantRan)
+			}
+			want := max(tc.after, migrate.NilVersion)
+			if tc.after > 3 {
+				want = 3
+			}
+			if res.Version != want {
+				t.Errorf("RollbackAfter(%d): version %d, want %d", tc.after, res.Version, want)
+			}
+			if got := tables(t, db, "items", "tags", "item_tags"); got != tc.wantTables {
+				t.Errorf("RollbackAfter(%d): tables %q, want %q", tc.after, got, tc.wantTables)
+			}
+		}
+		if _, err := m.RollbackAfter(ctx, -2); !errors.Is(err, migrate.ErrBadRollback) {
+			t.Errorf("RollbackAfter(-2) = %v, want ErrBadRollback", err)
+		}
+		if m.Latest() != 3 || newMigrator(t, files(), url, migrate.Options{}).Latest() != migrate.NilVersion {
+			t.Errorf("Latest = %d, want 3 (and NilVersion without migrations)", m.Latest())
+		}
+	})
+}

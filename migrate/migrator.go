@@ -2,11 +2,15 @@ package migrate
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/golang-migrate/migrate/v4/database"
@@ -48,6 +52,10 @@ func New(fsys fs.FS, databaseURL string, opts Options) (*Migrator, error) {
 func (m *Migrator) Migrations() []Migration {
 	return append([]Migration(nil), m.migrations...)
 }
+
+// Latest returns the version of the binary's newest migration, NilVersion
+// when it has none.
+func (m *Migrator) Latest() int { return m.latest() }
 
 // Engine names the database engine: "PostgreSQL", "MySQL", "SQLite".
 func (m *Migrator) Engine() string { return m.drv.Engine }
@@ -109,24 +117,73 @@ func (m *Migrator) previous(v uint) int {
 func (m *Migrator) connect(ctx context.Context) (dbdriver.Session, error) {
 	cctx, cancel := context.WithTimeout(ctx, m.opts.LockTimeout)
 	defer cancel()
-	s, err := m.drv.Connect(cctx, m.url)
-	if err != nil {
-		return nil, m.connectError(ctx, cctx, err)
-	}
-	return s, nil
+	return m.dial(ctx, cctx)
 }
 
-func (m *Migrator) connectError(ctx, cctx context.Context, err error) error {
-	if ue := urlError(m.url, err); ue != nil {
-		return ue
+// dial connects within cctx (LockTimeout, derived from ctx). A database
+// that refuses or is not ready yet (starting up, a name not yet in DNS) is
+// tried again, each failed attempt logged, until cctx is done: a job
+// started together with its database waits for it. A URL, password or
+// database the server rejects fails at once.
+func (m *Migrator) dial(ctx, cctx context.Context) (dbdriver.Session, error) {
+	wait := 100 * time.Millisecond
+	var last error // the last transient failure
+	for attempt := 1; ; attempt++ {
+		s, err := m.drv.Connect(cctx, m.url)
+		if err == nil {
+			if attempt > 1 {
+				m.opts.Logger.Info("connected to the database", "engine", m.drv.Engine, "attempt", attempt)
+			}
+			return s, nil
+		}
+		if ue := urlError(m.url, err); ue != nil {
+			return nil, ue
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%w while connecting to %s: %w", ErrInterrupted, m.drv.Engine, ctx.Err())
+		}
+		if cctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
+			return nil, &connectTimeout{engine: m.drv.Engine, timeout: m.opts.LockTimeout, attempts: attempt, last: last}
+		}
+		if !m.transient(err) {
+			return nil, fmt.Errorf("migrate: connect to %s: %w", m.drv.Engine, err)
+		}
+		last = err
+		left := time.Until(deadline(cctx))
+		m.opts.Logger.Warn("database not reachable yet; retrying", "engine", m.drv.Engine, "attempt", attempt,
+			"err", err.Error(), "retry_in", min(wait, left).Round(time.Millisecond), "gives_up_in", left.Round(time.Millisecond))
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-cctx.Done():
+			t.Stop()
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("%w while connecting to %s: %w", ErrInterrupted, m.drv.Engine, ctx.Err())
+			}
+			return nil, &connectTimeout{engine: m.drv.Engine, timeout: m.opts.LockTimeout, attempts: attempt, last: err}
+		}
+		wait = min(wait*2, 2*time.Second)
 	}
-	if ctx.Err() != nil {
-		return fmt.Errorf("%w while connecting to %s: %w", ErrInterrupted, m.drv.Engine, ctx.Err())
+}
+
+func deadline(ctx context.Context) time.Time {
+	d, _ := ctx.Deadline()
+	return d
+}
+
+// transient reports whether a failed connection is worth trying again:
+// the network says nobody listens (yet), or the engine says it is not
+// ready.
+func (m *Migrator) transient(err error) bool {
+	var dns *net.DNSError
+	switch {
+	case errors.As(err, &dns),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNABORTED),
+		errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, driver.ErrBadConn):
+		return true
 	}
-	if cctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded) {
-		return lockTimeout(m.drv.Engine, m.opts.LockTimeout, "accept a connection")
-	}
-	return fmt.Errorf("migrate: connect to %s: %w", m.drv.Engine, err)
+	return m.drv.Transient != nil && m.drv.Transient(err)
 }
 
 // locked is a session holding the migration lock.
@@ -141,9 +198,9 @@ type locked struct {
 func (m *Migrator) lock(ctx context.Context) (*locked, error) {
 	lctx, cancel := context.WithTimeout(ctx, m.opts.LockTimeout)
 	defer cancel()
-	s, err := m.drv.Connect(lctx, m.url)
+	s, err := m.dial(ctx, lctx)
 	if err != nil {
-		return nil, m.connectError(ctx, lctx, err)
+		return nil, err
 	}
 	if err := s.Lock(lctx); err != nil {
 		// Closing the session ends it on the server, and with it any lock
@@ -152,8 +209,11 @@ func (m *Migrator) lock(ctx context.Context) (*locked, error) {
 		switch {
 		case ctx.Err() != nil:
 			return nil, fmt.Errorf("%w while waiting for the migration lock: %w", ErrInterrupted, ctx.Err())
-		case lctx.Err() != nil || errors.Is(err, dbdriver.ErrLockTimeout):
-			return nil, lockTimeout(m.drv.Engine, m.opts.LockTimeout, "grant the migration lock")
+		case errors.Is(err, dbdriver.ErrLockTimeout):
+			detail := strings.TrimPrefix(strings.TrimPrefix(err.Error(), dbdriver.ErrLockTimeout.Error()), ": ")
+			return nil, lockTimeout(m.drv.Engine, m.opts.LockTimeout, detail)
+		case lctx.Err() != nil:
+			return nil, lockTimeout(m.drv.Engine, m.opts.LockTimeout, "")
 		}
 		return nil, fmt.Errorf("migrate: take the migration lock on %s: %w", m.drv.Engine, err)
 	}

@@ -37,13 +37,23 @@ func (h hooked) Rollback(ctx context.Context, step int, to uint, all bool) (migr
 	return result(r), mark(err)
 }
 
+func (h hooked) RollbackAfter(ctx context.Context, version int) (migratehook.Result, error) {
+	r, err := h.m.RollbackAfter(ctx, version)
+	return result(r), mark(err)
+}
+
 func (h hooked) WriteStatus(ctx context.Context, w io.Writer) error {
 	st, err := h.m.Status(ctx)
 	if err != nil {
 		return mark(err)
 	}
-	return st.WriteTable(w)
+	if err := st.WriteTable(w); err != nil {
+		return err
+	}
+	return mark(st.Err())
 }
+
+func (h hooked) Latest() int { return h.m.Latest() }
 
 func (h hooked) Force(ctx context.Context, version int) error { return mark(h.m.Force(ctx, version)) }
 func (h hooked) Check(ctx context.Context) error              { return mark(h.m.Check(ctx)) }
@@ -80,6 +90,8 @@ func mark(err error) error {
 		return &marked{err, migratehook.ErrNewerSchema}
 	case errors.Is(err, ErrLockTimeout):
 		return &marked{err, migratehook.ErrLockTimeout}
+	case errors.Is(err, ErrDirty):
+		return &marked{err, migratehook.ErrDirty}
 	}
 	return err
 }

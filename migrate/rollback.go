@@ -1,7 +1,6 @@
 package migrate
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"sort"
@@ -24,6 +23,27 @@ func (m *Migrator) Rollback(ctx context.Context, opts RollbackOptions) (Result, 
 	if opts.To != 0 && m.find(int(opts.To)) == nil {
 		return Result{}, fmt.Errorf("%w: rollback to %d: the binary has no migration %d", ErrUnknownVersion, opts.To, opts.To)
 	}
+	return m.rollback(ctx, opts, NilVersion-1)
+}
+
+// RollbackAfter reverts every applied migration newer than version, newest
+// first, so that the database ends at version (NilVersion reverts them
+// all): what a downgrade to a release whose newest migration is version
+// needs, run with the newer binary, which has the down files. Unlike
+// RollbackOptions.To, version itself stays applied, and it need not be one
+// of the binary's migrations. A database at or below version is left as it
+// is (an empty Result). Checks, errors and cancellation are those of
+// [Migrator.Rollback].
+func (m *Migrator) RollbackAfter(ctx context.Context, version int) (Result, error) {
+	if version < NilVersion {
+		return Result{}, fmt.Errorf("%w: rollback after %d: want a version, or NilVersion for all", ErrBadRollback, version)
+	}
+	return m.rollback(ctx, RollbackOptions{}, version)
+}
+
+// rollback reverts what opts selects, or, when after is not below
+// NilVersion, every applied migration newer than after.
+func (m *Migrator) rollback(ctx context.Context, opts RollbackOptions, after int) (Result, error) {
 	l, st, err := m.lockState(ctx)
 	if err != nil {
 		return Result{}, err
@@ -31,7 +51,7 @@ func (m *Migrator) Rollback(ctx context.Context, opts RollbackOptions) (Result, 
 	defer m.unlock(ctx, l)
 	res := Result{Version: st.version}
 	if st.dirty {
-		return res, m.dirtyError(st, l.dialect.TransactionalDDL)
+		return res, m.dirtyError(st, l.dialect)
 	}
 	if st.version > m.latest() {
 		return res, &NewerSchemaError{Version: st.version, Latest: m.latest()}
@@ -65,6 +85,13 @@ func (m *Migrator) Rollback(ctx context.Context, opts RollbackOptions) (Result, 
 
 	var targets []step
 	switch {
+	case after >= NilVersion:
+		for i, s := range applied {
+			if int(s.rec.Version) > after {
+				targets = applied[i:]
+				break
+			}
+		}
 	case opts.All:
 		targets = applied
 	case opts.To != 0:
@@ -156,40 +183,16 @@ func (o RollbackOptions) validate() error {
 	return nil
 }
 
-// revert runs one down file: mark the previous version dirty (as
-// golang-migrate does), run the file, then drop its record and mark the
-// previous version clean in one transaction.
+// revert runs one down file: where the engine can, the file, dropping its
+// record and the new clean version commit in one transaction; otherwise,
+// as golang-migrate does, mark the previous version dirty, run the file,
+// then drop its record and mark the previous version clean in one
+// transaction. See apply.
 func (m *Migrator) revert(ctx context.Context, l *locked, mg Migration, prev int) (time.Duration, error) {
-	ctx = context.WithoutCancel(ctx)
 	down, err := readDown(m.src, mg)
 	if err != nil {
 		return 0, err
 	}
-	if err := l.gm.SetVersion(prev, true); err != nil {
-		return 0, fmt.Errorf("migrate: mark version %s dirty before %s: %w", FormatVersion(prev), mg.Down, err)
-	}
-	start := time.Now()
-	if err := l.gm.Run(bytes.NewReader(down)); err != nil {
-		return 0, &DirtyError{
-			Version: prev, Failed: &mg, Down: true, Line: errorLine(err, l.dialect),
-			Engine: m.drv.Engine, RolledBack: l.dialect.TransactionalDDL, Cause: err,
-			Command: m.opts.Command, Previous: prev,
-		}
-	}
-	d := time.Since(start)
-	tx, err := l.s.DB().BeginTx(ctx, nil)
-	if err != nil {
-		return d, fmt.Errorf("migrate: %s ran but recording it failed; the database is dirty at version %s: %w", mg.Down, FormatVersion(prev), err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, "DELETE FROM "+l.dialect.HistoryTable+" WHERE version = "+l.dialect.Placeholder(1), int64(mg.Version)); err != nil {
-		return d, fmt.Errorf("migrate: drop the record of %s: %w", mg, err)
-	}
-	if err := setVersion(ctx, tx, l.dialect, prev); err != nil {
-		return d, err
-	}
-	if err := tx.Commit(); err != nil {
-		return d, fmt.Errorf("migrate: %s ran but recording it failed; the database is dirty at version %s: %w", mg.Down, FormatVersion(prev), err)
-	}
-	return d, nil
+	record := append([]string{unrecordSQL(l.dialect, mg.Version)}, versionSQL(l.dialect, prev, false)...)
+	return m.run(ctx, l, mg, true, down, record, prev)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/relkit/relkit/migrate/internal/dbdriver"
+	"github.com/relkit/relkit/migrate/internal/sqlscan"
 )
 
 // record is one row of relkit's history table: an applied migration.
@@ -150,11 +151,24 @@ func (m *Migrator) plan(st state) plan {
 }
 
 // dirtyError describes a dirty state found at the start of a run. A
-// recorded migration newer than the dirty version means its down file
-// failed (a rollback marks the version it goes to); otherwise the up file
-// of the dirty version failed.
-func (m *Migrator) dirtyError(st state, transactional bool) *DirtyError {
-	e := &DirtyError{Version: st.version, Engine: m.drv.Engine, RolledBack: transactional, Command: m.opts.Command}
+// recorded migration newer than the dirty version means its down file was
+// running (a rollback marks the version it goes to); otherwise the up file
+// of the dirty version was.
+func (m *Migrator) dirtyError(st state, d dbdriver.Dialect) *DirtyError {
+	e := m.dirtyMigration(st)
+	if e.Failed != nil {
+		file := e.Failed.up
+		if e.Down {
+			file, _ = readDown(m.src, *e.Failed) // no statements to list if it cannot be read
+		}
+		e.stmts = sqlscan.Split(file, d.Syntax)
+	}
+	return e
+}
+
+// dirtyMigration finds the migration a dirty state is about.
+func (m *Migrator) dirtyMigration(st state) *DirtyError {
+	e := &DirtyError{Version: st.version, Engine: m.drv.Engine, Command: m.opts.Command}
 	down := -1
 	for v := range st.history {
 		if int(v) > st.version && (down == -1 || int(v) < down) {
@@ -197,25 +211,19 @@ func (m *Migrator) reconcile(ctx context.Context, l *locked, p plan) error {
 	if err := m.prepare(ctx, l); err != nil {
 		return err
 	}
-	tx, err := l.s.DB().BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("migrate: record checksums: %w", err)
-	}
-	defer tx.Rollback()
-	now := time.Now().UTC()
+	var stmts []string
 	for _, r := range p.stale {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM "+l.dialect.HistoryTable+" WHERE version = "+l.dialect.Placeholder(1), int64(r.Version)); err != nil {
-			return fmt.Errorf("migrate: drop stale record of %d_%s: %w", r.Version, r.Name, err)
-		}
-		log.Warn("dropped the record of a migration rolled back by another tool", "version", r.Version, "name", r.Name)
+		stmts = append(stmts, unrecordSQL(l.dialect, r.Version))
 	}
+	now := time.Now().UTC()
 	for _, mg := range p.adopt {
-		if err := insertRecord(ctx, tx, l.dialect, mg, now); err != nil {
-			return err
-		}
+		stmts = append(stmts, recordSQL(l.dialect, mg, now))
 	}
-	if err := tx.Commit(); err != nil {
+	if err := execTx(ctx, l.s.DB(), stmts); err != nil {
 		return fmt.Errorf("migrate: record checksums: %w", err)
+	}
+	for _, r := range p.stale {
+		log.Warn("dropped the record of a migration rolled back by another tool", "version", r.Version, "name", r.Name)
 	}
 	if len(p.adopt) > 0 {
 		log.Info("recorded the checksums of migrations applied before relkit tracked them", "count", len(p.adopt))
@@ -223,31 +231,38 @@ func (m *Migrator) reconcile(ctx context.Context, l *locked, p plan) error {
 	return nil
 }
 
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+// recordSQL records mg as applied at at, with its up file's checksum.
+func recordSQL(d dbdriver.Dialect, mg Migration, at time.Time) string {
+	return "INSERT INTO " + d.HistoryTable + " (version, name, checksum, applied_at) VALUES (" +
+		d.Literal(mg.Version) + ", " + d.Literal(mg.Name) + ", " + d.Literal(mg.UpSHA256) + ", " + d.Literal(at) + ")"
 }
 
-func insertRecord(ctx context.Context, q execer, d dbdriver.Dialect, mg Migration, at time.Time) error {
-	_, err := q.ExecContext(ctx, "INSERT INTO "+d.HistoryTable+" (version, name, checksum, applied_at) VALUES ("+
-		d.Placeholder(1)+", "+d.Placeholder(2)+", "+d.Placeholder(3)+", "+d.Placeholder(4)+")",
-		int64(mg.Version), mg.Name, mg.UpSHA256, at)
+// unrecordSQL drops the record of version v.
+func unrecordSQL(d dbdriver.Dialect, v uint) string {
+	return "DELETE FROM " + d.HistoryTable + " WHERE version = " + d.Literal(v)
+}
+
+// versionSQL sets golang-migrate's version as its SetVersion does: the
+// table holds one row, none for a clean NilVersion.
+func versionSQL(d dbdriver.Dialect, v int, dirty bool) []string {
+	stmts := []string{"DELETE FROM " + d.VersionTable}
+	if v != NilVersion || dirty {
+		stmts = append(stmts, "INSERT INTO "+d.VersionTable+" (version, dirty) VALUES ("+d.Literal(v)+", "+d.Literal(dirty)+")")
+	}
+	return stmts
+}
+
+// execTx runs stmts in one transaction.
+func execTx(ctx context.Context, q dbdriver.Querier, stmts []string) error {
+	tx, err := q.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("migrate: record %s: %w", mg, err)
+		return err
 	}
-	return nil
-}
-
-// setVersion writes a clean version in tx, as golang-migrate's SetVersion
-// does, so that it commits together with the history change.
-func setVersion(ctx context.Context, tx *sql.Tx, d dbdriver.Dialect, v int) error {
-	if _, err := tx.ExecContext(ctx, "DELETE FROM "+d.VersionTable); err != nil {
-		return fmt.Errorf("migrate: set version %s: %w", FormatVersion(v), err)
+	defer tx.Rollback()
+	for _, s := range stmts {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			return err
+		}
 	}
-	if v == NilVersion {
-		return nil
-	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO "+d.VersionTable+" (version, dirty) VALUES ("+d.Placeholder(1)+", "+d.Placeholder(2)+")", int64(v), false); err != nil {
-		return fmt.Errorf("migrate: set version %s: %w", FormatVersion(v), err)
-	}
-	return nil
+	return tx.Commit()
 }

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"text/tabwriter"
 	"time"
+
+	"github.com/relkit/relkit/migrate/internal/dbdriver"
 )
 
 // State is a migration's state in [Status].
@@ -25,20 +27,32 @@ const (
 	OutOfOrder State = "out of order"
 	// Missing: recorded as applied but the binary has no file for it.
 	Missing State = "missing"
-	// Failed: the migration that left the database dirty.
-	Failed State = "failed"
+	// Dirty: the migration whose file was started and whose end was never
+	// recorded: the database is marked dirty (see [DirtyError]).
+	Dirty State = "dirty"
 )
 
 // Status is the state of every migration the binary or the database knows.
 type Status struct {
 	// Version is the database's version, NilVersion before any migration.
 	Version int
-	// Dirty is true when a migration failed part-way (see [DirtyError]).
+	// Dirty is true when the database is marked dirty (see [DirtyError]).
 	Dirty bool
 	// Latest is the binary's newest version, NilVersion without migrations.
 	Latest int
 	// Migrations are sorted by version.
 	Migrations []MigrationStatus
+
+	dirty *DirtyError
+}
+
+// Err returns a [*DirtyError], with its recovery advice, when the database
+// is dirty, and nil otherwise: what `migrate status` exits non-zero on.
+func (s Status) Err() error {
+	if s.dirty == nil {
+		return nil
+	}
+	return s.dirty
 }
 
 // MigrationStatus is one line of [Status].
@@ -64,14 +78,15 @@ func (m *Migrator) Status(ctx context.Context) (Status, error) {
 	if err != nil {
 		return Status{}, fmt.Errorf("migrate: %w", err)
 	}
-	return m.status(st, s.Dialect().TransactionalDDL), nil
+	return m.status(st, s.Dialect()), nil
 }
 
-func (m *Migrator) status(st state, transactional bool) Status {
+func (m *Migrator) status(st state, d dbdriver.Dialect) Status {
 	out := Status{Version: st.version, Dirty: st.dirty, Latest: m.latest()}
 	var failed *Migration
 	if st.dirty {
-		failed = m.dirtyError(st, transactional).Failed
+		out.dirty = m.dirtyError(st, d)
+		failed = out.dirty.Failed
 	}
 	p := m.plan(st)
 	states := map[uint]State{}
@@ -88,7 +103,7 @@ func (m *Migrator) status(st state, transactional bool) Status {
 		states[mg.Version] = OutOfOrder
 	}
 	if failed != nil {
-		states[failed.Version] = Failed
+		states[failed.Version] = Dirty
 	}
 	for _, mg := range m.migrations {
 		ms := MigrationStatus{Version: mg.Version, Name: mg.Name, State: states[mg.Version]}

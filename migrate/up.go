@@ -3,10 +3,13 @@ package migrate
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/relkit/relkit/migrate/internal/dbdriver"
+	"github.com/relkit/relkit/migrate/internal/sqlscan"
 )
 
 // Result reports what a run did.
@@ -31,6 +34,11 @@ func (r Result) NoChange() bool { return len(r.Ran) == 0 }
 // of the file, logging each with its duration. A database already up to
 // date is a success with [Result.NoChange] true.
 //
+// A file that fails is a [*FailedError] (rolled back with its record,
+// PostgreSQL and SQLite) or a [*DirtyError] (MySQL, or a file that cannot
+// run in a transaction); see [Migrator.Force] for the way out of the
+// latter.
+//
 // Before running anything Up checks, under the lock, that the database is
 // not dirty ([*DirtyError]), not newer than the binary
 // ([*NewerSchemaError]), and that no applied file was edited and no older
@@ -46,7 +54,7 @@ func (m *Migrator) Up(ctx context.Context) (Result, error) {
 	defer m.unlock(ctx, l)
 	res := Result{Version: st.version}
 	if st.dirty {
-		return res, m.dirtyError(st, l.dialect.TransactionalDDL)
+		return res, m.dirtyError(st, l.dialect)
 	}
 	p := m.plan(st)
 	if err := m.integrity(st, p); err != nil {
@@ -80,38 +88,82 @@ func (m *Migrator) Up(ctx context.Context) (Result, error) {
 	return res, nil
 }
 
-// apply runs one up file: mark the version dirty, run the file, then record
-// its checksum and mark the version clean in one transaction. Once the file
-// started it is carried through even if ctx is cancelled.
+// apply runs one up file. Where the engine can (PostgreSQL, SQLite) the
+// file, its checksum record and the new clean version commit in one
+// transaction, so a run that dies part-way leaves the database as it was,
+// clean, and the next run applies the file again; a failure is rolled
+// back and leaves nothing to recover. Otherwise (MySQL, or a file that
+// cannot run in a transaction) it does what golang-migrate does: mark the
+// version dirty, run the file, then record it and mark it clean in one
+// transaction. Once the file started it is carried through even if ctx is
+// cancelled.
 func (m *Migrator) apply(ctx context.Context, l *locked, mg Migration, prev int) (time.Duration, error) {
+	record := append([]string{recordSQL(l.dialect, mg, time.Now().UTC())}, versionSQL(l.dialect, int(mg.Version), false)...)
+	return m.run(ctx, l, mg, false, mg.up, record, prev)
+}
+
+// run runs one file of mg, its up file or (down) its down file, with the
+// statements that record it, as apply describes. The database goes from
+// version prev to mg's version, or (down) from mg's version to prev.
+func (m *Migrator) run(ctx context.Context, l *locked, mg Migration, down bool, file []byte, record []string, prev int) (time.Duration, error) {
 	ctx = context.WithoutCancel(ctx)
-	if err := l.gm.SetVersion(int(mg.Version), true); err != nil {
-		return 0, fmt.Errorf("migrate: mark version %d dirty before %s: %w", mg.Version, mg.Up, err)
+	name, from, to := mg.Up, prev, int(mg.Version)
+	if down {
+		name, from, to = mg.Down, int(mg.Version), prev
+	}
+	if l.dialect.Atomic {
+		reached("before-file")
 	}
 	start := time.Now()
-	if err := l.gm.Run(bytes.NewReader(mg.up)); err != nil {
-		return 0, &DirtyError{
-			Version: int(mg.Version), Failed: &mg, Line: errorLine(err, l.dialect),
-			Engine: m.drv.Engine, RolledBack: l.dialect.TransactionalDDL, Cause: err,
-			Command: m.opts.Command, Previous: prev,
+	err := l.s.Apply(ctx, file, record)
+	d := time.Since(start)
+	switch {
+	case err == nil:
+		reached("after-record")
+		return d, nil
+	case !errors.Is(err, dbdriver.ErrNotAtomic):
+		return d, &FailedError{
+			Migration: mg, Down: down, Line: errorLine(err, l.dialect), Engine: m.drv.Engine, Cause: err,
+			Version: from, Lost: errors.Is(err, dbdriver.ErrOutcomeUnknown), Command: m.opts.Command,
 		}
 	}
-	d := time.Since(start)
-	tx, err := l.s.DB().BeginTx(ctx, nil)
-	if err != nil {
-		return d, fmt.Errorf("migrate: %s ran but recording it failed; the database is dirty at version %d: %w", mg.Up, mg.Version, err)
+	// Apply says at once why it cannot, having run nothing.
+	why := strings.TrimPrefix(strings.TrimPrefix(err.Error(), dbdriver.ErrNotAtomic.Error()), ": ")
+	if l.dialect.Atomic { // the engine could, this file cannot
+		m.opts.Logger.Warn("migration runs outside a transaction with its record: if it is interrupted, the database is left dirty", "file", name, "reason", why)
 	}
-	defer tx.Rollback()
-	if err := insertRecord(ctx, tx, l.dialect, mg, time.Now().UTC()); err != nil {
-		return d, err
+	// golang-migrate marks the version a file goes to.
+	if err := execTx(ctx, l.s.DB(), versionSQL(l.dialect, to, true)); err != nil {
+		return 0, fmt.Errorf("migrate: mark version %s dirty before %s: %w", FormatVersion(to), name, err)
 	}
-	if err := setVersion(ctx, tx, l.dialect, int(mg.Version)); err != nil {
-		return d, err
+	reached("before-file")
+	start = time.Now()
+	if err := l.gm.Run(bytes.NewReader(file)); err != nil {
+		return 0, &DirtyError{
+			Version: to, Failed: &mg, Down: down, Line: errorLine(err, l.dialect),
+			Engine: m.drv.Engine, Cause: err, Command: m.opts.Command, Previous: prev,
+			stmts: sqlscan.Split(file, l.dialect.Syntax), why: why,
+		}
 	}
-	if err := tx.Commit(); err != nil {
-		return d, fmt.Errorf("migrate: %s ran but recording it failed; the database is dirty at version %d: %w", mg.Up, mg.Version, err)
+	d = time.Since(start)
+	reached("after-file")
+	if err := execTx(ctx, l.s.DB(), record); err != nil {
+		done := map[bool]string{false: "applied", true: "reverted"}[down]
+		return d, fmt.Errorf("migrate: %s ran but recording it failed; %s is %s and the database may still be marked dirty at version %s: run %s migrate force %s: %w",
+			name, mg, done, FormatVersion(to), m.opts.Command, FormatVersion(to), err)
 	}
+	reached("after-record")
 	return d, nil
+}
+
+// testHook, set only by this package's tests, is called at the named
+// moments of a migration so that a test can kill the process there.
+var testHook func(moment string)
+
+func reached(moment string) {
+	if testHook != nil {
+		testHook(moment)
+	}
 }
 
 // errorLine is the line of the migration file an engine error points at,

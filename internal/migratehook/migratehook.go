@@ -43,14 +43,30 @@ type Result struct {
 
 // Migrator is what release needs of a migrate.Migrator.
 type Migrator interface {
+	// Up applies every pending migration (migrate.Migrator.Up).
 	Up(ctx context.Context) (Result, error)
+	// Rollback reverts the last step migrations (step 0: one), or to and
+	// every migration after it, or all (migrate.Migrator.Rollback). Step 0
+	// means "not given": a command must refuse an explicit 0 itself.
 	Rollback(ctx context.Context, step int, to uint, all bool) (Result, error)
+	// RollbackAfter reverts every applied migration newer than version
+	// (-1: all), leaving the database at version, which need not be one of
+	// the binary's migrations (migrate.Migrator.RollbackAfter): what
+	// downgrading to a release whose newest migration is version needs,
+	// run with the newer binary.
+	RollbackAfter(ctx context.Context, version int) (Result, error)
+	// WriteStatus writes the status table to w, then returns an error
+	// matching ErrDirty, with the recovery advice, when the database is
+	// dirty.
 	WriteStatus(ctx context.Context, w io.Writer) error
 	Force(ctx context.Context, version int) error
 	Check(ctx context.Context) error
 	// SchemaVersion returns the database's version: its newest applied
 	// migration, -1 before any.
 	SchemaVersion(ctx context.Context) (int, error)
+	// Latest returns the version of the binary's newest migration, -1
+	// when it has none. It reads no database.
+	Latest() int
 }
 
 // Impl is package migrate's entry points.
@@ -68,6 +84,9 @@ var (
 	// ErrLockTimeout marks a run that timed out connecting or waiting for
 	// the lock.
 	ErrLockTimeout = errors.New("lock timeout")
+	// ErrDirty marks a database marked dirty: a run that refused to
+	// migrate it, or a status that found it so.
+	ErrDirty = errors.New("dirty")
 )
 
 var (

@@ -13,8 +13,14 @@
 // golang-migrate's x- parameters are refused. A migration file runs as one
 // multi-statement query on a connection of its own.
 //
-// MySQL commits each DDL statement as it runs: a file that fails part-way
-// leaves the statements before the failing one applied, and the dirty
-// error says so and gives both ways out. The lock is golang-migrate's
-// GET_LOCK, with its timeout set to what is left of Options.LockTimeout.
+// MySQL commits each DDL statement as it runs, so a file cannot commit
+// together with its record: relkit marks the version dirty while the file
+// runs, as golang-migrate does. A file that fails part-way leaves the
+// statements before the failing one applied, and the error says so and
+// gives both ways out. A dirty version found at the start of a run (the
+// process was killed, or another tool left it) may have none, some or all
+// of its statements applied: the error lists them and the command for each
+// case. The lock is golang-migrate's GET_LOCK, with its timeout set to
+// what is left of Options.LockTimeout. A refused connection, or a server
+// out of connections, is tried again within the lock timeout.
 package mysql

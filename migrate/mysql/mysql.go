@@ -3,6 +3,8 @@ package mysql
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -14,15 +16,47 @@ import (
 	gmmysql "github.com/golang-migrate/migrate/v4/database/mysql"
 	_ "github.com/relkit/relkit/migrate" // links the migrate and rollback commands into release
 	"github.com/relkit/relkit/migrate/internal/dbdriver"
+	"github.com/relkit/relkit/migrate/internal/sqlscan"
 )
 
 func init() {
 	dbdriver.Register(&dbdriver.Driver{
-		Engine:  "MySQL",
-		Schemes: []string{"mysql"},
-		OpenDB:  openDB,
-		Connect: connect,
+		Engine:    "MySQL",
+		Schemes:   []string{"mysql"},
+		OpenDB:    openDB,
+		Connect:   connect,
+		Transient: transient,
 	})
+}
+
+// transient reports the server's refusals that pass: out of connections,
+// shutting down, and connections the driver found broken.
+func transient(err error) bool {
+	var me *gomysql.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == 1040 || me.Number == 1203 || me.Number == 1053 // too many connections (per server, per user); shutdown in progress
+	}
+	return errors.Is(err, gomysql.ErrInvalidConn)
+}
+
+var literals = dbdriver.Literals{
+	// Backslashes mean different things with and without the
+	// NO_BACKSLASH_ESCAPES mode; a hex literal means one thing in both.
+	String: func(s string) string {
+		if strings.ContainsAny(s, "\\\x00") {
+			return "X'" + hex.EncodeToString([]byte(s)) + "'"
+		}
+		return dbdriver.QuoteString(s)
+	},
+	Bool: func(b bool) string {
+		if b {
+			return "1"
+		}
+		return "0"
+	},
+	Time: func(t time.Time) string {
+		return "'" + t.UTC().Format("2006-01-02 15:04:05.999999") + "'"
+	},
 }
 
 // parse accepts both URL forms in use:
@@ -143,12 +177,14 @@ func connect(ctx context.Context, raw string) (dbdriver.Session, error) {
 		HistoryTable: "`relkit_migrations`",
 		CreateHistory: "CREATE TABLE IF NOT EXISTS `relkit_migrations` (" +
 			"version BIGINT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, checksum CHAR(64) NOT NULL, applied_at DATETIME(6) NOT NULL)",
-		Tables:      "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name IN ('schema_migrations', 'relkit_migrations')",
-		Placeholder: func(int) string { return "?" },
-		// MySQL's "at line N" counts from the failing statement, not the
-		// file, so it stays in the engine's message and is not reported as
-		// the file's line.
-		TransactionalDDL: false,
+		Tables:  "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name IN ('schema_migrations', 'relkit_migrations')",
+		Literal: literals.Literal,
+		// MySQL commits each DDL statement as it runs: a file cannot
+		// commit with its record. Its "at line N" counts from the failing
+		// statement, not the file, so it stays in the engine's message and
+		// is not reported as the file's line.
+		Atomic: false,
+		Syntax: sqlscan.MySQL,
 	}
 	return s, nil
 }
@@ -183,6 +219,11 @@ func (s *session) Unlock(ctx context.Context) error {
 // because this session already holds the lock.
 func (s *session) Migrator(ctx context.Context) (database.Driver, error) {
 	return gmmysql.WithConnection(ctx, s.conn, &gmmysql.Config{DatabaseName: s.dbName})
+}
+
+// Apply is never possible on MySQL: see Dialect.Atomic.
+func (s *session) Apply(context.Context, []byte, []string) error {
+	return fmt.Errorf("%w: MySQL commits schema changes statement by statement", dbdriver.ErrNotAtomic)
 }
 
 func (s *session) Close() error {

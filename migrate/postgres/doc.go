@@ -10,8 +10,21 @@
 // search_path via options, ...) pass through, and lib/pq reads libpq's PG*
 // environment variables (PGPASSWORD, PGSSLMODE, ...) for what the URL
 // leaves out. The one golang-migrate parameter relkit honours is
-// x-multi-statement=true (run a file statement by statement; a failed file
-// is then not rolled back as a whole); other x- parameters are refused.
+// x-multi-statement=true (run a file statement by statement; a failed or
+// interrupted file is then not rolled back as a whole, and leaves the
+// database dirty); other x- parameters are refused.
+//
+// A migration file is sent together with relkit's record of it (checksum,
+// clean version) as one query, which PostgreSQL runs as one transaction and
+// commits when it is done, even if the client died meanwhile: a run killed
+// at any moment leaves the file applied and recorded, or neither. A file
+// wrapped in a plain BEGIN; ... COMMIT; has the wrapper folded into that
+// transaction. A file with other transaction control (a COMMIT in the
+// middle, BEGIN ISOLATION LEVEL ...) and one PostgreSQL refuses to run in a
+// transaction (CREATE INDEX CONCURRENTLY, VACUUM) run on their own, marked
+// dirty meanwhile, as golang-migrate runs every file, with a warning in
+// the log. A refused connection, or a server still starting up, is tried
+// again within the lock timeout.
 //
 // Migrations live in the URL's database and current schema, in
 // golang-migrate's schema_migrations and relkit's relkit_migrations. The

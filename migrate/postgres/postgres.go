@@ -15,15 +15,46 @@ import (
 	"github.com/lib/pq"
 	_ "github.com/relkit/relkit/migrate" // links the migrate and rollback commands into release
 	"github.com/relkit/relkit/migrate/internal/dbdriver"
+	"github.com/relkit/relkit/migrate/internal/sqlscan"
 )
 
 func init() {
 	dbdriver.Register(&dbdriver.Driver{
-		Engine:  "PostgreSQL",
-		Schemes: []string{"postgres", "postgresql", "ecto"},
-		OpenDB:  openDB,
-		Connect: connect,
+		Engine:    "PostgreSQL",
+		Schemes:   []string{"postgres", "postgresql", "ecto"},
+		OpenDB:    openDB,
+		Connect:   connect,
+		Transient: transient,
 	})
+}
+
+// transient reports the server's refusals that pass: starting up,
+// shutting down, in recovery, out of connection slots.
+func transient(err error) bool {
+	var pe *pq.Error
+	if !errors.As(err, &pe) {
+		return false
+	}
+	switch pe.Code {
+	case "57P03", // cannot_connect_now: starting up, shutting down, in recovery
+		"53300", // too_many_connections
+		"57P01": // admin_shutdown: a restart is under way
+		return true
+	}
+	return false
+}
+
+var literals = dbdriver.Literals{
+	String: pq.QuoteLiteral,
+	Bool: func(b bool) string {
+		if b {
+			return "TRUE"
+		}
+		return "FALSE"
+	},
+	Time: func(t time.Time) string {
+		return pq.QuoteLiteral(t.UTC().Format("2006-01-02 15:04:05.999999Z07:00")) + "::timestamptz"
+	},
 }
 
 // config is a parsed DATABASE_URL.
@@ -135,9 +166,10 @@ func connect(ctx context.Context, raw string) (dbdriver.Session, error) {
 		HistoryTable: qs + "." + pq.QuoteIdentifier("relkit_migrations"),
 		CreateHistory: "CREATE TABLE IF NOT EXISTS " + qs + ".relkit_migrations (" +
 			"version bigint PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL)",
-		Tables:           "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('schema_migrations', 'relkit_migrations')",
-		Placeholder:      func(n int) string { return "$" + strconv.Itoa(n) },
-		TransactionalDDL: !c.multi,
+		Tables:  "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('schema_migrations', 'relkit_migrations')",
+		Literal: literals.Literal,
+		Atomic:  !c.multi,
+		Syntax:  sqlscan.PostgreSQL,
 	}
 	return s, nil
 }
@@ -179,6 +211,143 @@ func (s *session) Migrator(ctx context.Context) (database.Driver, error) {
 		MultiStatementEnabled: s.cfg.multi,
 		MultiStatementMaxSize: gmpostgres.DefaultMultiStatementMaxSize,
 	})
+}
+
+// Apply sends the file and the record as one simple query. PostgreSQL runs
+// a query of several statements as one transaction, committed once the
+// last statement is done: a client that dies meanwhile does not stop it,
+// and a failure anywhere rolls back all of it. A file that wraps itself in
+// a plain BEGIN; ... COMMIT; has the two blanked out (its line and column
+// numbers stay); a file with any other transaction control (a COMMIT in
+// the middle, BEGIN ISOLATION LEVEL ...) cannot be atomic with its record.
+func (s *session) Apply(ctx context.Context, file []byte, record []string) error {
+	if s.cfg.multi {
+		return fmt.Errorf("%w: x-multi-statement=true runs a file statement by statement", dbdriver.ErrNotAtomic)
+	}
+	body, err := unwrap(file)
+	if err != nil {
+		return err
+	}
+	var q strings.Builder
+	q.Grow(len(body) + 256)
+	q.Write(body)
+	q.WriteString("\n;\n")
+	for _, r := range record {
+		q.WriteString(r)
+		q.WriteString(";\n")
+	}
+	_, err = s.conn.ExecContext(ctx, q.String())
+	var pe *pq.Error
+	switch {
+	case err == nil:
+		return nil
+	case !errors.As(err, &pe):
+		// The server may have committed before the connection failed.
+		return fmt.Errorf("%w: %w", dbdriver.ErrOutcomeUnknown, err)
+	case pe.Code == "25001": // active_sql_transaction: CREATE INDEX CONCURRENTLY, VACUUM...
+		return fmt.Errorf("%w: %s", dbdriver.ErrNotAtomic, pe.Message)
+	}
+	return fileError(pe, file)
+}
+
+// fileError is golang-migrate's error for a failed file, as its PostgreSQL
+// driver makes it: the message with the column, the detail, and the line.
+func fileError(pe *pq.Error, file []byte) error {
+	msg := "migration failed: " + pe.Message
+	var line uint
+	if pos, err := strconv.Atoi(pe.Position); err == nil {
+		if l, col, ok := lineCol(file, pos); ok {
+			line = l
+			msg += fmt.Sprintf(" (column %d)", col)
+		}
+	}
+	if pe.Detail != "" {
+		msg += ", " + pe.Detail
+	}
+	return database.Error{OrigErr: pe, Err: msg, Query: file, Line: line}
+}
+
+// lineCol turns PostgreSQL's error position (1-based, in characters) into
+// the file's line and column; false when it points past the file (into
+// the record).
+func lineCol(file []byte, pos int) (line, col uint, ok bool) {
+	runes := []rune(strings.ReplaceAll(string(file), "\r\n", "\n"))
+	if pos < 1 || pos > len(runes) {
+		return 0, 0, false
+	}
+	line, last := uint(1), -1
+	for i, r := range runes[:pos] {
+		if r == '\n' {
+			line++
+			last = i
+		}
+	}
+	return line, uint(pos - 1 - last), true
+}
+
+// unwrap returns the file ready to run with its record in one transaction:
+// unchanged, or with a plain BEGIN; ... COMMIT; wrapper blanked out. Any
+// other transaction control is ErrNotAtomic.
+func unwrap(file []byte) ([]byte, error) {
+	sts := sqlscan.Split(file, sqlscan.PostgreSQL)
+	var control []int
+	for i, st := range sts {
+		if txControl(st.Words) {
+			control = append(control, i)
+		}
+	}
+	if len(control) == 0 {
+		return file, nil
+	}
+	first, last := sts[0], sts[len(sts)-1]
+	if len(control) == 2 && control[0] == 0 && control[1] == len(sts)-1 && plainBegin(first.Words) && plainCommit(last.Words) {
+		out := append([]byte(nil), file...)
+		for _, st := range []sqlscan.Statement{first, last} {
+			for i := st.Start; i < st.End; i++ {
+				if out[i] != '\n' {
+					out[i] = ' '
+				}
+			}
+		}
+		return out, nil
+	}
+	st := sts[control[0]]
+	return nil, fmt.Errorf("%w: line %d, %s, controls the transaction itself (only a plain BEGIN; first and COMMIT; last can be folded into relkit's)", dbdriver.ErrNotAtomic, st.Line, strings.Join(st.Words, " "))
+}
+
+// txControl reports whether a statement starting with words begins, ends
+// or prepares a transaction. SAVEPOINT, RELEASE and ROLLBACK TO stay inside
+// one.
+func txControl(words []string) bool {
+	if len(words) == 0 {
+		return false
+	}
+	switch words[0] {
+	case "BEGIN", "START", "COMMIT", "END", "ABORT":
+		return true
+	case "ROLLBACK":
+		return len(words) < 2 || words[1] != "TO" && !(len(words) > 2 && words[2] == "TO")
+	case "PREPARE":
+		return len(words) > 1 && words[1] == "TRANSACTION"
+	}
+	return false
+}
+
+func plainBegin(w []string) bool {
+	switch {
+	case len(w) == 1 && w[0] == "BEGIN":
+		return true
+	case len(w) == 2 && w[0] == "BEGIN" && (w[1] == "WORK" || w[1] == "TRANSACTION"):
+		return true
+	}
+	return len(w) == 2 && w[0] == "START" && w[1] == "TRANSACTION"
+}
+
+func plainCommit(w []string) bool {
+	if len(w) == 0 || w[0] != "COMMIT" && w[0] != "END" {
+		return false
+	}
+	return len(w) == 1 || len(w) == 2 && (w[1] == "WORK" || w[1] == "TRANSACTION")
 }
 
 func (s *session) Close() error {

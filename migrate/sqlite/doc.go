@@ -13,8 +13,14 @@
 // _time_format=sqlite. golang-migrate's x-no-tx-wrap=true is honoured (a
 // file then runs outside a transaction); other x- parameters are refused.
 //
-// Each migration file runs in a transaction, so a failed file is rolled
-// back as a whole. SQLite has no lock that outlives a transaction: runs on
-// one file are serialized within a process only, so run migrate from one
-// process at a time.
+// Each migration file runs in one transaction with relkit's record of it,
+// so a failed file is rolled back as a whole, and a process killed part-way
+// leaves the database as it was (SQLite rolls the transaction back from its
+// journal). With x-no-tx-wrap=true a file runs on its own and leaves the
+// database dirty while it runs.
+//
+// Runs that write take an flock(2) on PATH-migrate.lock, a file beside the
+// database, so processes migrating one file take turns; one that waits
+// past the lock timeout reports the PID of the process holding it. The
+// kernel releases the lock when that process exits, however it exits.
 package sqlite

@@ -5,16 +5,15 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/golang-migrate/migrate/v4/database"
 	gmsqlite "github.com/golang-migrate/migrate/v4/database/sqlite"
 	_ "github.com/relkit/relkit/migrate" // links the migrate and rollback commands into release
 	"github.com/relkit/relkit/migrate/internal/dbdriver"
+	"github.com/relkit/relkit/migrate/internal/sqlscan"
 	_ "modernc.org/sqlite" // registers "sqlite"
 )
 
@@ -98,16 +97,24 @@ func openDB(ctx context.Context, raw string) (*sql.DB, error) {
 	return db, nil
 }
 
-// locks serializes migration runs on one file within this process. SQLite
-// has no lock that outlives a transaction, so runs from several processes
-// on one file are not serialized: run migrate from one process at a time.
-var locks sync.Map // absolute path -> chan struct{}
+var literals = dbdriver.Literals{
+	String: dbdriver.QuoteString,
+	Bool: func(b bool) string {
+		if b {
+			return "1"
+		}
+		return "0"
+	},
+	// The text modernc writes for a time.Time with _time_format=sqlite.
+	Time: func(t time.Time) string {
+		return dbdriver.QuoteString(t.UTC().Format("2006-01-02 15:04:05.999999999-07:00"))
+	},
+}
 
 type session struct {
 	db      *sql.DB
 	cfg     config
-	lock    chan struct{}
-	held    bool
+	lock    *fileLock
 	dialect dbdriver.Dialect
 }
 
@@ -129,19 +136,15 @@ func connect(ctx context.Context, raw string) (dbdriver.Session, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", c.path, err)
 	}
-	abs, err := filepath.Abs(c.path)
-	if err != nil {
-		abs = c.path
-	}
-	l, _ := locks.LoadOrStore(abs, make(chan struct{}, 1))
-	return &session{db: db, cfg: c, lock: l.(chan struct{}), dialect: dbdriver.Dialect{
+	return &session{db: db, cfg: c, lock: newFileLock(c.path, c.params), dialect: dbdriver.Dialect{
 		VersionTable: "schema_migrations",
 		HistoryTable: "relkit_migrations",
 		CreateHistory: "CREATE TABLE IF NOT EXISTS relkit_migrations (" +
 			"version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at DATETIME NOT NULL)",
-		Tables:           "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('schema_migrations', 'relkit_migrations')",
-		Placeholder:      func(int) string { return "?" },
-		TransactionalDDL: !c.noTxWrap,
+		Tables:  "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('schema_migrations', 'relkit_migrations')",
+		Literal: literals.Literal,
+		Atomic:  !c.noTxWrap,
+		Syntax:  sqlscan.SQLite,
 	}}, nil
 }
 
@@ -151,29 +154,43 @@ func connect(ctx context.Context, raw string) (dbdriver.Session, error) {
 func (s *session) DB() dbdriver.Querier      { return s.db }
 func (s *session) Dialect() dbdriver.Dialect { return s.dialect }
 
-func (s *session) Lock(ctx context.Context) error {
-	select {
-	case s.lock <- struct{}{}:
-		s.held = true
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+// Lock takes the lock file beside the database (see fileLock), which
+// excludes every other migration run on the file, in this process or
+// another, and is released by the kernel if the process dies.
+func (s *session) Lock(ctx context.Context) error { return s.lock.lock(ctx) }
 
-func (s *session) Unlock(context.Context) error {
-	if s.held {
-		s.held = false
-		<-s.lock
-	}
-	return nil
-}
+func (s *session) Unlock(context.Context) error { return s.lock.unlock() }
 
 func (s *session) Migrator(context.Context) (database.Driver, error) {
 	return gmsqlite.WithInstance(s.db, &gmsqlite.Config{MigrationsTable: "schema_migrations", NoTxWrap: s.cfg.noTxWrap})
 }
 
+// Apply runs the file and the record in one transaction. If the process
+// dies before the commit, SQLite rolls the transaction back from its
+// journal when the database is next opened.
+func (s *session) Apply(ctx context.Context, file []byte, record []string) error {
+	if s.cfg.noTxWrap {
+		return fmt.Errorf("%w: x-no-tx-wrap=true runs a file without a transaction", dbdriver.ErrNotAtomic)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin a transaction: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, string(file)); err != nil {
+		return &database.Error{OrigErr: err, Query: file}
+	}
+	for _, r := range record {
+		if _, err := tx.ExecContext(ctx, r); err != nil {
+			return fmt.Errorf("record the migration: %w", err)
+		}
+	}
+	// A failed COMMIT (the database busy past the timeout) leaves nothing
+	// committed: the deferred Rollback ends the transaction.
+	return tx.Commit()
+}
+
 func (s *session) Close() error {
-	s.Unlock(context.Background())
+	s.lock.unlock()
 	return s.db.Close()
 }

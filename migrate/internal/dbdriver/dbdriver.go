@@ -11,14 +11,28 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/golang-migrate/migrate/v4/database"
+	"github.com/relkit/relkit/migrate/internal/sqlscan"
 )
 
 // ErrLockTimeout is returned by Session.Lock when the engine's own lock
-// wait ran out.
+// wait ran out. A driver may wrap it to say who holds the lock.
 var ErrLockTimeout = errors.New("lock wait timed out")
+
+// ErrNotAtomic is returned (wrapped, with the reason) by Session.Apply when
+// the file cannot run in one transaction with its record. Nothing ran; the
+// caller runs the file on its own.
+var ErrNotAtomic = errors.New("cannot run in one transaction with its record")
+
+// ErrOutcomeUnknown is returned (wrapped) by Session.Apply when the
+// connection failed before the engine said whether the transaction
+// committed: it either committed, file and record together, or did not.
+var ErrOutcomeUnknown = errors.New("outcome unknown")
 
 // BadURLError is a driver's complaint about a database URL. Its message
 // never contains the URL, which may hold a password.
@@ -48,6 +62,12 @@ type Driver struct {
 	// own, never shared with the application. It returns once the database
 	// answers or ctx is done.
 	Connect func(ctx context.Context, rawURL string) (Session, error)
+
+	// Transient reports whether an error of Connect means the server is
+	// not ready yet (starting up, out of connections), so connecting again
+	// later may work. Network errors (refused, reset, no such host) are
+	// judged by package migrate; nil means none other is.
+	Transient func(err error) bool
 }
 
 // Querier is what *sql.Conn and *sql.DB have in common.
@@ -77,6 +97,16 @@ type Session interface {
 	// schema_migrations table.
 	Migrator(ctx context.Context) (database.Driver, error)
 
+	// Apply runs a migration file, then the statements of record, in one
+	// transaction: they commit together or not at all, even if the process
+	// dies meanwhile. An error from the file is a golang-migrate
+	// database.Error (with the file's line when the engine gives one);
+	// after any error but ErrOutcomeUnknown nothing was committed. It
+	// returns ErrNotAtomic, having run nothing, when the session or the
+	// file rules a transaction out (Dialect.Atomic false, or a file that
+	// commits by itself).
+	Apply(ctx context.Context, file []byte, record []string) error
+
 	// Dialect describes the SQL the session speaks.
 	Dialect() Dialect
 
@@ -102,13 +132,17 @@ type Dialect struct {
 	// session's schema.
 	Tables string
 
-	// Placeholder returns the n-th (1-based) bind parameter: "$1" or "?".
-	Placeholder func(n int) string
+	// Literal returns v (an int, int64, string, bool or time.Time) as an
+	// SQL literal of the engine, for the statements passed to Apply.
+	Literal func(v any) string
 
-	// TransactionalDDL reports whether a failed migration file is rolled
-	// back as a whole (PostgreSQL and SQLite run each file in a transaction;
-	// MySQL commits each DDL statement as it goes).
-	TransactionalDDL bool
+	// Atomic reports whether Apply can commit a file with its record
+	// (PostgreSQL and SQLite unless the URL turns it off; never MySQL,
+	// which commits each DDL statement as it goes).
+	Atomic bool
+
+	// Syntax is how the engine quotes, to split files into statements.
+	Syntax sqlscan.Syntax
 
 	// ErrorLine extracts the line a failed migration reported, 0 if none.
 	ErrorLine func(err error) int
@@ -150,4 +184,38 @@ func Schemes() []string {
 	}
 	sort.Strings(s)
 	return s
+}
+
+// Literals formats the values relkit writes into its tables as SQL
+// literals, with an engine's rules for strings, booleans and times.
+type Literals struct {
+	String func(s string) string
+	Bool   func(b bool) string
+	Time   func(t time.Time) string
+}
+
+// Literal formats v: an int, int64, uint, string, bool or time.Time. Any
+// other type is a bug in the caller, and panics.
+func (l Literals) Literal(v any) string {
+	switch x := v.(type) {
+	case int:
+		return strconv.Itoa(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case uint:
+		return strconv.FormatUint(uint64(x), 10)
+	case string:
+		return l.String(x)
+	case bool:
+		return l.Bool(x)
+	case time.Time:
+		return l.Time(x)
+	}
+	panic(fmt.Sprintf("dbdriver: no SQL literal for %T", v))
+}
+
+// QuoteString quotes s as a standard SQL string literal, doubling each
+// single quote in it.
+func QuoteString(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
