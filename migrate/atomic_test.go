@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relkit/relkit/internal/syncbuf"
-	"github.com/relkit/relkit/internal/testdb"
+	"github.com/relkit/relkit/internal/testkit"
+	"github.com/relkit/relkit/internal/testkit/testdb"
 	"github.com/relkit/relkit/migrate"
 )
 
@@ -45,7 +45,7 @@ func TestPostgresFilesInOrOutOfTheTransaction(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			url := testdb.Postgres(t) + tc.params
-			log := &syncbuf.Buffer{}
+			log := &testkit.Buffer{}
 			fsys := files("1_t.up.sql", "CREATE TABLE t (id int);", "2_b.up.sql", tc.file)
 			m := newMigrator(t, fsys, url, migrate.Options{Command: "links", Logger: textLogger(log)})
 			_, err := m.Up(ctxT(t))

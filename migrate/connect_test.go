@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relkit/relkit/internal/syncbuf"
-	"github.com/relkit/relkit/internal/testdb"
+	"github.com/relkit/relkit/internal/testkit"
+	"github.com/relkit/relkit/internal/testkit/testdb"
 	"github.com/relkit/relkit/migrate"
 )
 
@@ -73,7 +73,7 @@ func TestUpWaitsForTheDatabaseToComeUp(t *testing.T) {
 			target := u.Host
 			addr := freePort(t)
 			u.Host = addr
-			log := &syncbuf.Buffer{}
+			log := &testkit.Buffer{}
 			m := newMigrator(t, items(), u.String(), migrate.Options{LockTimeout: 30 * time.Second, Logger: textLogger(log)})
 			done := make(chan error, 1)
 			go func() { _, err := m.Up(ctxT(t)); done <- err }()
@@ -114,7 +114,7 @@ func TestConnectRefusedUntilTheLockTimeout(t *testing.T) {
 	} {
 		t.Run(testdb.Scheme(raw), func(t *testing.T) {
 			t.Parallel()
-			log := &syncbuf.Buffer{}
+			log := &testkit.Buffer{}
 			m := newMigrator(t, items(), raw, migrate.Options{LockTimeout: 700 * time.Millisecond, Logger: textLogger(log)})
 			for name, f := range map[string]func(context.Context) error{
 				"Up":     func(ctx context.Context) error { _, err := m.Up(ctx); return err },
@@ -149,7 +149,7 @@ func TestConnectAuthFailureIsNotRetried(t *testing.T) {
 	raw := testdb.Postgres(t)
 	u, _ := url.Parse(raw)
 	u.User = url.UserPassword("relkit_no_such_user", "secret")
-	log := &syncbuf.Buffer{}
+	log := &testkit.Buffer{}
 	m := newMigrator(t, items(), u.String(), migrate.Options{LockTimeout: 20 * time.Second, Logger: textLogger(log)})
 	start := time.Now()
 	_, err := m.Up(ctxT(t))

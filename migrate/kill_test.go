@@ -16,7 +16,7 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/relkit/relkit/internal/testdb"
+	"github.com/relkit/relkit/internal/testkit/testdb"
 	"github.com/relkit/relkit/migrate"
 )
 

@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"regexp"
 	"sort"
-	"strconv"
+	"strings"
+
+	"github.com/relkit/relkit/internal/relspec"
 
 	"github.com/golang-migrate/migrate/v4/source"
 	"github.com/golang-migrate/migrate/v4/source/iofs"
@@ -37,12 +38,10 @@ func (m Migration) String() string {
 	return m.Up[:len(m.Up)-len(".up.sql")]
 }
 
-// fileName matches what relkit accepts: golang-migrate's pattern
-// (NNN_name.up.ext) restricted to .sql files.
-var fileName = regexp.MustCompile(`^([0-9]+)_(.+)\.(up|down)\.sql$`)
-
-// FilePattern describes the accepted migration file names.
-const FilePattern = "VERSION_NAME.up.sql / VERSION_NAME.down.sql, e.g. 001_create_links.up.sql"
+// FilePattern describes the accepted migration file names: golang-migrate's
+// pattern (NNN_name.up.ext) restricted to .sql files, the rule every part
+// of relkit applies (internal/relspec).
+const FilePattern = relspec.MigrationFilePattern
 
 // List reads the migrations at the root of fsys, sorted by version, with the
 // SHA-256 of each file. Every file at the root must be a migration: a file
@@ -73,23 +72,24 @@ func load(fsys fs.FS, downs bool) ([]Migration, source.Driver, error) {
 			bad = append(bad, BadFile{Name: name + "/", Reason: "a directory: migrations must sit at the root of the file system (pass fs.Sub(fsys, \"" + name + "\") if they are inside it)"})
 			continue
 		}
-		sm := fileName.FindStringSubmatch(name)
-		if sm == nil {
-			bad = append(bad, BadFile{Name: name, Reason: "not a migration file name: want " + FilePattern})
-			continue
-		}
-		v, err := strconv.ParseUint(sm[1], 10, 64)
+		f, err := relspec.CheckMigrationFile(name)
 		if err != nil {
-			bad = append(bad, BadFile{Name: name, Reason: "version " + sm[1] + " is too large"})
+			reason := "not a migration file name: want " + FilePattern
+			if errors.Is(err, relspec.ErrVersionTooLarge) {
+				digits, _, _ := strings.Cut(name, "_")
+				reason = "version " + digits + " is too large"
+			}
+			bad = append(bad, BadFile{Name: name, Reason: reason})
 			continue
 		}
+		v := f.Version
 		m := byVersion[uint(v)]
 		if m == nil {
 			m = &Migration{Version: uint(v)}
 			byVersion[uint(v)] = m
 		}
 		slot, other := &m.Up, "up"
-		if sm[3] == "down" {
+		if !f.Up {
 			slot, other = &m.Down, "down"
 		}
 		if *slot != "" {
@@ -97,8 +97,8 @@ func load(fsys fs.FS, downs bool) ([]Migration, source.Driver, error) {
 			continue
 		}
 		*slot = name
-		if sm[3] == "up" || m.Name == "" {
-			m.Name = sm[2]
+		if f.Up || m.Name == "" {
+			m.Name = f.Label
 		}
 	}
 	for _, m := range byVersion {

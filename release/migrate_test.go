@@ -67,11 +67,9 @@ func TestMigrateFailurePrintsTheRecoveryCommand(t *testing.T) {
 			app := shop(shopFiles("002_broken.up.sql", broken, "002_broken.down.sql", "DROP TABLE t3; DROP TABLE t2;"))
 			code, _, stderr := runShop(t, app, env, "migrate")
 			want := map[string]string{
-				"sqlite": "Error: migrate: 002_broken.up.sql failed: SQL logic error: near \")\": syntax error (1)\n" +
-					"SQLite runs a migration file as one transaction, so it rolled 002_broken.up.sql back: nothing from it is applied (unless the file commits by itself).\n",
-				"postgres": "Error: migrate: 002_broken.up.sql failed at line 3: syntax error at or near \")\" (column 29)\n" +
-					"PostgreSQL runs a migration file as one transaction, so it rolled 002_broken.up.sql back: nothing from it is applied (unless the file commits by itself).\n",
-			}[e.Name] + "The database is marked dirty at version 2. To recover:\n\tshop migrate force 1\nthen fix 002_broken.up.sql and run\n\tshop migrate\n"
+				"sqlite":   "Error: migrate: 002_broken.up.sql failed: SQL logic error: near \")\": syntax error (1)\nSQLite",
+				"postgres": "Error: migrate: 002_broken.up.sql failed at line 3: syntax error at or near \")\" (column 29)\nPostgreSQL",
+			}[e.Name] + " rolled 002_broken.up.sql back with its record: nothing from it is applied, and the database is still at version 1, clean. Fix 002_broken.up.sql and run\n\tshop migrate\n"
 			if code != 1 || !strings.HasSuffix(stderr, want) {
 				t.Fatalf("migrate exited %d, want 1; stderr\n%s\nwant it to end with\n%s", code, stderr, want)
 			}
@@ -79,12 +77,8 @@ func TestMigrateFailurePrintsTheRecoveryCommand(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("migrate status exited %d: %s", code, stderr)
 			}
-			code, stdout, stderr := runShop(t, app, env, "migrate", "force", "1")
-			if code != 0 || stdout != "Database marked clean at version 1. Run shop migrate status to check, then shop migrate.\n" {
-				t.Fatalf("the printed shop migrate force 1 = %d %q %s", code, stdout, stderr)
-			}
 			fixed := shop(shopFiles("002_broken.up.sql", strings.Replace(broken, "INTEGER,)", "INTEGER)", 1)))
-			code, stdout, stderr = runShop(t, fixed, env, "migrate")
+			code, stdout, stderr := runShop(t, fixed, env, "migrate")
 			if code != 0 || !strings.HasPrefix(stdout, "Migrated to version 2: applied 1 in ") {
 				t.Errorf("migrate after the fix = %d %q %s", code, stdout, stderr)
 			}
@@ -175,5 +169,25 @@ func TestConfigListsMigrationVariables(t *testing.T) {
 	code, _, stderr := run([]string{"migrate"})
 	if want := "Error: testapp has no migrations: set release.App.Migrations to the embedded migrations directory\n"; code != 1 || stderr != want {
 		t.Errorf("migrate without migrations = %d %q, want 1 %q", code, stderr, want)
+	}
+}
+
+// TestRollbackStepZeroChangesNothing: -step 0 is a usage error (it used to
+// be taken as "not given" and revert one migration).
+func TestRollbackStepZeroChangesNothing(t *testing.T) {
+	t.Parallel()
+	env := []string{"DATABASE_URL=" + testdb.SQLite(t)}
+	app := shop(shopFiles("002_create_tags.up.sql", "CREATE TABLE tags (id INTEGER);", "002_create_tags.down.sql", "DROP TABLE tags;"))
+	if code, _, stderr := runShop(t, app, env, "migrate"); code != 0 {
+		t.Fatalf("migrate: %s", stderr)
+	}
+	for _, args := range [][]string{{"rollback", "-step", "0"}, {"rollback", "-step", "-2"}} {
+		code, _, stderr := runShop(t, app, env, args...)
+		if code != 64 || !strings.Contains(stderr, "-step must be a positive number") {
+			t.Errorf("%v: want exit 64 naming -step, got %d %q", args, code, stderr)
+		}
+	}
+	if code, stdout, stderr := runShop(t, app, env, "rollback"); code != 0 || !strings.HasPrefix(stdout, "Rolled back to version 1: reverted 1") {
+		t.Errorf("rollback after the refused ones: want the database still at version 2, reverted to 1 now; got %d %q %s", code, stdout, stderr)
 	}
 }

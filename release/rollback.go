@@ -2,6 +2,7 @@ package release
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"strconv"
 	"strings"
@@ -31,17 +32,21 @@ func (c *rollbackCommand) run(ctx context.Context, r *runner, args []string) err
 	if fs.NArg() > 0 {
 		return &UsageError{Problem: fmt.Sprintf("rollback takes no arguments, got %q", fs.Arg(0)), Try: r.app.name + " rollback -step " + fs.Arg(0)}
 	}
+	// -step 0 is an error, not "the default": nothing may be reverted by
+	// a number that says none.
+	stepSet := false
+	fs.Visit(func(f *flag.Flag) { stepSet = stepSet || f.Name == "step" })
+	if stepSet && *step <= 0 {
+		return &UsageError{Problem: fmt.Sprintf("-step must be a positive number, got %d", *step), Try: r.app.name + " rollback -step 1"}
+	}
 	set := 0
-	for _, on := range []bool{*step != 0, *to != "", *all} {
+	for _, on := range []bool{stepSet, *to != "", *all} {
 		if on {
 			set++
 		}
 	}
 	if set > 1 {
 		return &UsageError{Problem: "give only one of -step, -to and -all", Try: r.app.name + " rollback -h"}
-	}
-	if *step < 0 {
-		return &UsageError{Problem: fmt.Sprintf("-step must be a positive number, got %d", *step), Try: r.app.name + " rollback -step 1"}
 	}
 	var toVersion uint64
 	if *to != "" {

@@ -1,6 +1,7 @@
 package relspec
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -31,10 +32,17 @@ func ParseMigrationFile(name string) (f MigrationFile, ok bool) {
 	return f, err == nil
 }
 
+// Errors of [CheckMigrationFile].
+var (
+	ErrNotMigrationFile = errors.New("not a migration file name")
+	ErrVersionTooLarge  = errors.New("migration version too large")
+)
+
 // CheckMigrationFile is [ParseMigrationFile] with the reason a name is
-// refused: not of the form, or a version too large for 63 bits.
+// refused: not of the form ([ErrNotMigrationFile]), or a version too large
+// for 63 bits ([ErrVersionTooLarge]).
 func CheckMigrationFile(name string) (MigrationFile, error) {
-	bad := fmt.Errorf("%q is not a migration file name: want %s", name, MigrationFilePattern)
+	bad := fmt.Errorf("%q is %w: want %s", name, ErrNotMigrationFile, MigrationFilePattern)
 	rest, up := strings.CutSuffix(name, ".up.sql")
 	if !up {
 		var down bool
@@ -48,7 +56,7 @@ func CheckMigrationFile(name string) (MigrationFile, error) {
 	}
 	v, err := strconv.ParseInt(digits, 10, 64)
 	if err != nil {
-		return MigrationFile{}, fmt.Errorf("migration %q: its version is too large (at most %d)", name, int64(1<<63-1))
+		return MigrationFile{}, fmt.Errorf("migration %q: %w (at most %d)", name, ErrVersionTooLarge, int64(1<<63-1))
 	}
 	return MigrationFile{Digits: digits, Version: uint64(v), Label: label, Up: up}, nil
 }
