@@ -33,14 +33,17 @@ func benchHandler(b *testing.B, h http.Handler) {
 	}
 }
 
-// BenchmarkMiddleware compares the handler alone with the chain a Server
-// serves by default: with the release's logger off a terminal (slog's JSON
+// BenchmarkMiddleware compares the handler alone, and behind RequestID
+// alone (a fresh ID, its context, the request copy carrying it and the
+// header: what the API requires), with the chain a Server serves by
+// default: with the release's logger off a terminal (slog's JSON
 // handler behind internal/logbuf, with app=NAME; releaseLogger) silenced by
 // its level and logging the access line, then with loggers the access log
 // has no fast path for: slog's own JSON handler and tint's text handler.
 // All write to io.Discard.
 func BenchmarkMiddleware(b *testing.B) {
 	b.Run("bare", func(b *testing.B) { benchHandler(b, hello) })
+	b.Run("request-id-only", func(b *testing.B) { benchHandler(b, RequestID(hello)) })
 	b.Run("default-log-off", func(b *testing.B) {
 		benchHandler(b, New(hello, Options{Logger: releaseLogger(io.Discard, slog.LevelWarn)}).Handler())
 	})
