@@ -26,6 +26,11 @@ func (r *runner) newLogger(w io.Writer, level slog.Level, format runtimeconfig.L
 	}
 	bw := logbuf.New(w, logbuf.DefaultInterval, logbuf.DefaultSize)
 	r.onExit = append(r.onExit, bw.Close)
+	if format == runtimeconfig.LogAuto || format == "" || format == runtimeconfig.LogJSON {
+		// slog's JSON handler, which also lets the server encode its
+		// access log line itself, byte for byte as slog would.
+		return slog.New(logbuf.NewJSONHandler(bw, level, slog.LevelWarn))
+	}
 	return slog.New(logbuf.NewHandler(newHandler(bw, level, format, term, noColor), bw, slog.LevelWarn))
 }
 

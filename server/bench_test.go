@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/lmittmann/tint"
 )
 
 // nopWriter is a ResponseWriter that discards everything, so that the
@@ -15,6 +17,9 @@ type nopWriter struct{ h http.Header }
 func (w *nopWriter) Header() http.Header         { return w.h }
 func (w *nopWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (w *nopWriter) WriteHeader(int)             {}
+
+// WriteString, as net/http's ResponseWriter has it.
+func (w *nopWriter) WriteString(s string) (int, error) { return len(s), nil }
 
 var hello = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "Hello\n") })
 
@@ -28,17 +33,29 @@ func benchHandler(b *testing.B, h http.Handler) {
 	}
 }
 
-// BenchmarkMiddleware compares the handler alone with the chain a Server
-// serves by default, with the access log enabled (JSON to io.Discard) and
-// disabled by the log level.
+// BenchmarkMiddleware compares the handler alone, and behind RequestID
+// alone (a fresh ID, its context, the request copy carrying it and the
+// header: what the API requires), with the chain a Server serves by
+// default: with the release's logger off a terminal (slog's JSON
+// handler behind internal/logbuf, with app=NAME; releaseLogger) silenced by
+// its level and logging the access line, then with loggers the access log
+// has no fast path for: slog's own JSON handler and tint's text handler.
+// All write to io.Discard.
 func BenchmarkMiddleware(b *testing.B) {
 	b.Run("bare", func(b *testing.B) { benchHandler(b, hello) })
+	b.Run("request-id-only", func(b *testing.B) { benchHandler(b, RequestID(hello)) })
 	b.Run("default-log-off", func(b *testing.B) {
-		log := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		benchHandler(b, New(hello, Options{Logger: log}).Handler())
+		benchHandler(b, New(hello, Options{Logger: releaseLogger(io.Discard, slog.LevelWarn)}).Handler())
 	})
 	b.Run("default-log-json", func(b *testing.B) {
-		log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+		benchHandler(b, New(hello, Options{Logger: releaseLogger(io.Discard, slog.LevelInfo)}).Handler())
+	})
+	b.Run("default-log-slog-json", func(b *testing.B) {
+		log := slog.New(slog.NewJSONHandler(io.Discard, nil)).With("app", "hello")
+		benchHandler(b, New(hello, Options{Logger: log}).Handler())
+	})
+	b.Run("default-log-tint", func(b *testing.B) {
+		log := slog.New(tint.NewTextHandler(io.Discard, &tint.Options{TimeFormat: "15:04:05.000", NoColor: true})).With("app", "hello")
 		benchHandler(b, New(hello, Options{Logger: log}).Handler())
 	})
 }

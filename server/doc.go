@@ -38,6 +38,26 @@
 // "not ready: draining" once shutdown begins. Probes are logged at debug
 // level only.
 //
+// # Middleware
+//
+// [RequestID], [AccessLog] and [Recover], in that order from the outside
+// in, run as one handler: a request costs two allocations (the ID's
+// context, which handlers read with [RequestIDFrom], kept apart so that a
+// context kept after the request keeps only itself alive; and the copy of
+// the request carrying it, with the status writer) whatever is switched
+// on.
+//
+// The access log writes one line per request at info level (health probes
+// at debug): method, path without the query, status, bytes, duration in
+// nanoseconds, request_id, and aborted:true when the handler panicked out.
+// When the logger's handler is the release's JSON handler off a terminal
+// (internal/logbuf's NewJSONHandler, which can vouch that it writes exactly
+// what slog's JSON handler writes, its With attributes included), the
+// access log encodes the line itself into a pooled buffer, byte for byte
+// the same, in a third of the instructions. Any other handler (tint on a
+// terminal, an app's own) gets a slog.Record, built without a caller
+// lookup: a handler with AddSource sees the access log as its source.
+//
 // # Drain
 //
 // When the context passed to Run is cancelled: /readyz turns 503 and

@@ -3,8 +3,6 @@ package server
 import (
 	"bufio"
 	"context"
-	"encoding/base64"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +11,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"time"
+	"unsafe"
 )
 
 // RequestIDHeader is the header carrying a request's ID, in both
@@ -30,11 +29,14 @@ var requestIDHeaderKey = http.CanonicalHeaderKey(RequestIDHeader)
 
 type requestIDKey struct{}
 
-// requestIDCtx carries a request ID. It is context.WithValue in one
-// allocation instead of two (the value would be boxed into an interface).
+// requestIDCtx carries a request ID: context.WithValue in one allocation
+// instead of three (the boxed value and the ID's bytes would be two more).
+// It is kept apart from the rest of a request's state (requestState) so
+// that a context kept after the request keeps only itself alive.
 type requestIDCtx struct {
 	context.Context
-	id string
+	id  string
+	buf [22]byte // a fresh ID's characters; id points here
 }
 
 func (c *requestIDCtx) Value(key any) any {
@@ -59,17 +61,7 @@ func RequestIDFrom(ctx context.Context) string {
 // fresh random one. The ID is set on the response's X-Request-ID header and
 // in the request's context ([RequestIDFrom]).
 func RequestID(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var id string
-		if v := r.Header[requestIDHeaderKey]; len(v) > 0 {
-			id = v[0]
-		}
-		if !validRequestID(id) {
-			id = newRequestID()
-		}
-		w.Header()[requestIDHeaderKey] = []string{id}
-		next.ServeHTTP(w, r.WithContext(&requestIDCtx{Context: r.Context(), id: id}))
-	})
+	return &chain{next: next, requestID: true}
 }
 
 func validRequestID(s string) bool {
@@ -88,15 +80,40 @@ func validRequestID(s string) bool {
 	return true
 }
 
-// newRequestID returns 128 random bits, base64url encoded (22 characters).
-// IDs must be unique, not secret: the runtime's per-thread ChaCha8
-// generator behind math/rand/v2 is unpredictable enough and costs no
-// system call.
-func newRequestID() string {
-	var b [16]byte
-	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
-	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
-	return base64.RawURLEncoding.EncodeToString(b[:])
+// newID sets c.id to 128 random bits, base64url encoded (22 characters),
+// in c.buf. IDs must be unique, not secret: the runtime's per-thread
+// ChaCha8 generator behind math/rand/v2 is unpredictable enough and costs
+// no system call.
+func (c *requestIDCtx) newID() {
+	encodeID(&c.buf, rand.Uint64(), rand.Uint64())
+	// c.buf is never written again: the string may share it, as
+	// strings.Builder's does.
+	c.id = unsafe.String(&c.buf[0], len(c.buf))
+}
+
+// idAlphabet is base64url's.
+const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+// encodeID writes the unpadded base64url encoding of lo and hi as 16
+// little-endian bytes: base64.RawURLEncoding.Encode in a fifth of the
+// instructions.
+func encodeID(dst *[22]byte, lo, hi uint64) {
+	// Three bytes make four characters: lo's bytes 0-2, 3-5, then 6-7
+	// with hi's byte 0, then hi's bytes 1-3, 4-6; hi's last byte makes two.
+	enc3 := func(d *[4]byte, v uint64) {
+		d[0] = idAlphabet[v>>18&0x3F]
+		d[1] = idAlphabet[v>>12&0x3F]
+		d[2] = idAlphabet[v>>6&0x3F]
+		d[3] = idAlphabet[v&0x3F]
+	}
+	be3 := func(x uint64) uint64 { return x&0xFF<<16 | x>>8&0xFF<<8 | x>>16&0xFF }
+	enc3((*[4]byte)(dst[0:4]), be3(lo))
+	enc3((*[4]byte)(dst[4:8]), be3(lo>>24))
+	enc3((*[4]byte)(dst[8:12]), lo>>48&0xFF<<16|lo>>56<<8|hi&0xFF)
+	enc3((*[4]byte)(dst[12:16]), be3(hi>>8))
+	enc3((*[4]byte)(dst[16:20]), be3(hi>>32))
+	dst[20] = idAlphabet[hi>>58]
+	dst[21] = idAlphabet[hi>>56<<4&0x3F]
 }
 
 // Recover returns middleware that turns a panic in next into a 500
@@ -104,87 +121,143 @@ func newRequestID() string {
 // level; the server keeps serving. When the response had already started,
 // the connection is aborted instead so that the client cannot mistake a
 // truncated response for a complete one. A panic with
-// [http.ErrAbortHandler] is passed on untouched.
+// [http.ErrAbortHandler] is passed on untouched. A nil log discards the
+// panics' messages.
 func Recover(next http.Handler, log *slog.Logger) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := wrapStatus(w)
-		defer func() {
-			p := recover()
-			if p == nil {
-				return
-			}
-			if p == http.ErrAbortHandler {
-				panic(p)
-			}
-			log.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
-				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
-				slog.String("request_id", RequestIDFrom(r.Context())),
-				slog.String("panic", fmt.Sprint(p)),
-				slog.String("stack", string(debug.Stack())))
-			if sw.wroteHeader {
-				panic(http.ErrAbortHandler)
-			}
-			// Drop whatever the handler had set (cookies, a
-			// Content-Length...) before answering.
-			h := sw.Header()
-			for k := range h {
-				if k != requestIDHeaderKey && k != "Connection" {
-					delete(h, k)
-				}
-			}
-			http.Error(sw, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-		}()
-		next.ServeHTTP(sw, r)
-	})
+	if log == nil {
+		log = discard
+	}
+	return &chain{next: next, recover: log}
 }
 
 // AccessLog returns middleware that logs one line per request through log
 // at info level: method, path (never the query, which may carry tokens),
-// status, bytes written, duration and the request ID.
+// status, bytes written, duration and the request ID. A nil log logs
+// nothing.
+//
+// When log's handler is the release's JSON handler (internal/logbuf's
+// NewJSONHandler), the line is encoded by the access log itself, byte for
+// byte as the handler would, at a third of the cost; any other handler
+// gets a slog.Record, whose source, for handlers with AddSource, is the
+// access log.
 func AccessLog(next http.Handler, log *slog.Logger) http.Handler {
-	return accessLog(next, log, nil)
+	if log == nil {
+		log = discard
+	}
+	return &chain{next: next, access: newAccessLogger(log, nil)}
 }
 
-// accessLog is AccessLog logging requests whose path is in quiet (health
-// probes) at debug level instead.
-func accessLog(next http.Handler, log *slog.Logger, quiet map[string]bool) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := wrapStatus(w)
-		level := slog.LevelInfo
-		if quiet[r.URL.Path] {
-			level = slog.LevelDebug
+// discard is the logger of middleware given none.
+var discard = slog.New(slog.DiscardHandler)
+
+// chain is RequestID, AccessLog and Recover, in that order from the
+// outside in, as one handler: a request costs one allocation for its
+// state and one for its ID's context instead of one or more per layer, and
+// one deferred call. Each of the three is a chain with only its part on.
+type chain struct {
+	next      http.Handler
+	requestID bool
+	access    *accessLogger // nil: no access log
+	recover   *slog.Logger  // nil: panics are not recovered
+}
+
+// requestState is a request's state in a chain: the copy of the request
+// that carries the ID's context (http.Request.WithContext would allocate
+// it on its own), the status writer, and the ID header's value.
+type requestState struct {
+	req http.Request
+	sw  statusWriter
+	hdr [1]string
+}
+
+func (c *chain) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var st *requestState
+	id := ""
+	if c.requestID {
+		ctx := &requestIDCtx{Context: r.Context()}
+		if v := r.Header[requestIDHeaderKey]; len(v) > 0 && validRequestID(v[0]) {
+			ctx.id = v[0]
+		} else {
+			ctx.newID()
 		}
-		ctx := r.Context()
-		if !log.Enabled(ctx, level) {
-			next.ServeHTTP(sw, r)
-			return
+		id = ctx.id
+		st = new(requestState)
+		st.hdr[0] = id
+		w.Header()[requestIDHeaderKey] = st.hdr[:]
+		st.req = *r.WithContext(ctx) // inlined: only st is allocated
+		r = &st.req
+	}
+	logging := false
+	level := slog.LevelInfo
+	if c.access != nil {
+		level = c.access.levelFor(r.URL.Path)
+		logging = c.access.enabled(r.Context(), level)
+	}
+	if !logging && c.recover == nil {
+		c.next.ServeHTTP(w, r)
+		return
+	}
+	sw, ok := w.(*statusWriter) // stacked middleware share one
+	if !ok {
+		if st == nil {
+			st = new(requestState)
 		}
-		aborted := true
-		defer func() {
-			status := sw.status
-			if status == 0 {
-				status = http.StatusOK
+		st.sw.ResponseWriter = w
+		sw = &st.sw
+	}
+	var start time.Time
+	if logging {
+		start = time.Now()
+	}
+	returned := false
+	defer func() {
+		handled := false
+		var repanic any
+		if c.recover != nil {
+			if p := recover(); p != nil {
+				repanic = c.recovered(p, sw, r)
+				handled = repanic == nil
 			}
-			attrs := []slog.Attr{
-				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
-				slog.Int("status", status),
-				slog.Int64("bytes", sw.bytes),
-				slog.Duration("duration", time.Since(start)),
+		}
+		if logging {
+			if !c.requestID {
+				id = RequestIDFrom(r.Context())
 			}
-			if id := RequestIDFrom(ctx); id != "" {
-				attrs = append(attrs, slog.String("request_id", id))
-			}
-			if aborted {
-				attrs = append(attrs, slog.Bool("aborted", true))
-			}
-			log.LogAttrs(ctx, level, "request", attrs...)
-		}()
-		next.ServeHTTP(sw, r)
-		aborted = false
-	})
+			c.access.log(r, level, start, sw, id, !returned && !handled)
+		}
+		if repanic != nil {
+			panic(repanic)
+		}
+	}()
+	c.next.ServeHTTP(sw, r)
+	returned = true
+}
+
+// recovered handles p, which next panicked with: it logs p and answers 500,
+// or returns what to panic with to abort the response.
+func (c *chain) recovered(p any, sw *statusWriter, r *http.Request) any {
+	if p == http.ErrAbortHandler {
+		return p
+	}
+	c.recover.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.String("request_id", RequestIDFrom(r.Context())),
+		slog.String("panic", fmt.Sprint(p)),
+		slog.String("stack", string(debug.Stack())))
+	if sw.wroteHeader {
+		return http.ErrAbortHandler
+	}
+	// Drop whatever the handler had set (cookies, a Content-Length...)
+	// before answering.
+	h := sw.Header()
+	for k := range h {
+		if k != requestIDHeaderKey && k != "Connection" {
+			delete(h, k)
+		}
+	}
+	http.Error(sw, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+	return nil
 }
 
 // statusWriter records the status and size of a response. It keeps the
@@ -196,15 +269,6 @@ type statusWriter struct {
 	status      int
 	bytes       int64
 	wroteHeader bool
-}
-
-// wrapStatus wraps w, or returns it when it is already a statusWriter so
-// that stacked middleware share one.
-func wrapStatus(w http.ResponseWriter) *statusWriter {
-	if sw, ok := w.(*statusWriter); ok {
-		return sw
-	}
-	return &statusWriter{ResponseWriter: w}
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -220,6 +284,17 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 		w.status, w.wroteHeader = http.StatusOK, true
 	}
 	n, err := w.ResponseWriter.Write(p)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// WriteString keeps io.WriteString into the response free of a copy when
+// the wrapped writer has WriteString (net/http's has).
+func (w *statusWriter) WriteString(s string) (int, error) {
+	if !w.wroteHeader {
+		w.status, w.wroteHeader = http.StatusOK, true
+	}
+	n, err := io.WriteString(w.ResponseWriter, s)
 	w.bytes += int64(n)
 	return n, err
 }

@@ -272,3 +272,88 @@ func TestStatusWriterKeepsFlusher(t *testing.T) {
 		t.Error("want the response flushed")
 	}
 }
+
+// TestStackedMiddleware stacks the exported middleware by hand, the way an
+// app without a Server would, and checks what each layer adds: one status
+// writer shared, the ID in the log line, the 500 logged, and the abort of a
+// response that had started.
+func TestStackedMiddleware(t *testing.T) {
+	t.Parallel()
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := w.(*statusWriter); !ok {
+			t.Errorf("want the status writer passed down, got %T", w)
+		}
+		switch r.URL.Path {
+		case "/boom":
+			panic("kaboom")
+		case "/late":
+			io.WriteString(w, "partial")
+			panic("late kaboom")
+		}
+		io.WriteString(w, RequestIDFrom(r.Context()))
+	})
+	var logs testkit.Buffer
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	h := RequestID(AccessLog(Recover(app, log), log))
+	tests := []struct {
+		path       string
+		wantStatus float64
+		aborted    bool
+	}{
+		{"/", 200, false},
+		{"/boom", 500, false},
+		{"/late", 200, true},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("GET", tt.path, nil)
+		r.Header.Set(RequestIDHeader, "id-"+tt.path[1:])
+		w := httptest.NewRecorder()
+		func() {
+			defer func() {
+				if p := recover(); p != nil && (!tt.aborted || p != http.ErrAbortHandler) {
+					t.Errorf("%s: want no panic but ErrAbortHandler for an aborted response, got %v", tt.path, p)
+				}
+			}()
+			h.ServeHTTP(w, r)
+		}()
+		if tt.path == "/" && w.Body.String() != "id-" {
+			t.Errorf("want the handler to see the ID, got %q", w.Body.String())
+		}
+	}
+	lines := messages(logLines(t, logs.String()), "request")
+	if len(lines) != len(tests) {
+		t.Fatalf("want %d access log lines, got %v", len(tests), lines)
+	}
+	for i, tt := range tests {
+		l := lines[i]
+		if l["path"] != tt.path || l["status"] != tt.wantStatus || l["request_id"] != "id-"+tt.path[1:] {
+			t.Errorf("%s: want status %v and its ID, got %v", tt.path, tt.wantStatus, l)
+		}
+		if _, got := l["aborted"]; got != tt.aborted {
+			t.Errorf("%s: aborted: want %v, got %v", tt.path, tt.aborted, l)
+		}
+	}
+	if n := len(messages(logLines(t, logs.String()), "panic serving request")); n != 2 {
+		t.Errorf("want both panics logged, got %d", n)
+	}
+}
+
+func TestRequestIDAloneKeepsTheWriter(t *testing.T) {
+	t.Parallel()
+	rec := httptest.NewRecorder()
+	RequestID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if w != http.ResponseWriter(rec) {
+			t.Errorf("want the ResponseWriter passed on as it is, got %T", w)
+		}
+	})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+}
+
+func TestNilLoggers(t *testing.T) {
+	t.Parallel()
+	h := AccessLog(Recover(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("kaboom") }), nil), nil)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+	if w.Code != http.StatusInternalServerError {
+		t.Errorf("want a 500 with a nil logger, got %d", w.Code)
+	}
+}

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -152,7 +151,7 @@ func (o Options) withDefaults() Options {
 		o.ReadyPath = DefaultReadyPath
 	}
 	if o.Logger == nil {
-		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		o.Logger = discard
 	}
 	checks := make([]Check, len(o.Checks))
 	for i, c := range o.Checks {

@@ -65,11 +65,11 @@ func (s *Server) Addr() net.Addr {
 func (s *Server) Handler() http.Handler {
 	o := s.opts
 	h := s.handler
-	quiet := map[string]bool{}
+	var quiet []string
 	if !o.DisableHealth {
 		next := h
 		live, ready := o.HealthPath, o.ReadyPath
-		quiet[live], quiet[ready] = true, true
+		quiet = []string{live, ready}
 		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			switch r.URL.Path {
 			case live:
@@ -81,14 +81,15 @@ func (s *Server) Handler() http.Handler {
 			}
 		})
 	}
+	c := &chain{next: h, requestID: !o.DisableRequestID}
 	if !o.DisableRecover {
-		h = Recover(h, o.Logger)
+		c.recover = o.Logger
 	}
 	if !o.DisableAccessLog {
-		h = accessLog(h, o.Logger, quiet)
+		c.access = newAccessLogger(o.Logger, quiet)
 	}
-	if !o.DisableRequestID {
-		h = RequestID(h)
+	if c.requestID || c.recover != nil || c.access != nil {
+		h = c
 	}
 	inner := h
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

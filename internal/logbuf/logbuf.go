@@ -105,6 +105,9 @@ type Handler struct {
 	inner slog.Handler
 	w     *Writer
 	level slog.Leveler
+
+	json      bool   // see JSONAttrs
+	jsonAttrs []byte // see JSONAttrs
 }
 
 // NewHandler wraps inner, which writes to w; records at level or above
@@ -134,7 +137,13 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 
 // WithAttrs returns a Handler whose inner handler has attrs.
 func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &Handler{inner: h.inner.WithAttrs(attrs), w: h.w, level: h.level}
+	if !h.json {
+		return &Handler{inner: h.inner.WithAttrs(attrs), w: h.w, level: h.level}
+	}
+	attrs = resolveAttrs(attrs)
+	h2 := &Handler{inner: h.inner.WithAttrs(attrs), w: h.w, level: h.level}
+	h.withJSONAttrs(h2, attrs)
+	return h2
 }
 
 // WithGroup returns a Handler whose inner handler opens group name.
