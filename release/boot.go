@@ -111,6 +111,12 @@ func (r *runner) serverOptions(cfg any, base *runtimeconfig.Base, log *slog.Logg
 		DisableAccessLog:  a.DisableAccessLog,
 		ConfigureHTTP:     a.ConfigureHTTP,
 	}
+	// A generation after the first takes over sockets the previous one
+	// may still serve (upgrade, downgrade, restart, a heart restart):
+	// it accepts nothing until it is ready.
+	if g, ok := r.generation(); ok && g.Number > 1 {
+		o.ServeAfterReady = true
+	}
 	for _, c := range r.app.checks {
 		run := c.run
 		var f func(context.Context) error

@@ -33,6 +33,14 @@ type Options struct {
 	// Default nil: listen on Addr, notify nobody.
 	Env map[string]string
 
+	// ServeAfterReady makes Run accept no connection before the readiness
+	// checks have passed: the listeners are served only then. A process
+	// that takes over sockets another one still serves (a release
+	// switched to by the supervisor) sets it, so that the old process
+	// answers every request until the new one is ready. Default false:
+	// serve at once, and answer /readyz with 503 until the checks pass.
+	ServeAfterReady bool
+
 	// Name and Version describe the application in the STATUS= line sent
 	// to systemd and in log messages. Default: empty.
 	Name, Version string

@@ -161,6 +161,27 @@ func (s *Server) Run(ctx context.Context) error {
 	s.addrs = addrs
 	s.mu.Unlock()
 
+	notify := newNotifier(o.Env, os.Getpid(), o.Name, o.Version, o.Logger)
+	bg, stopBg := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBg()
+	go notify.keepAlive(bg)
+
+	if o.ServeAfterReady {
+		// Another process serves these sockets until this one is ready:
+		// accept nothing before the checks pass.
+		if len(o.Checks) > 0 {
+			notify.waiting("waiting for readiness checks before serving")
+			o.Logger.Info("waiting for readiness checks before serving", slog.String("addr", where))
+		}
+		if err := s.health.waitReady(ctx); err != nil {
+			for _, ln := range lns {
+				ln.Close()
+			}
+			o.Logger.Info("stopped before it was ready; it served no request")
+			return nil
+		}
+	}
+
 	serveErr := make(chan error, len(lns))
 	var serving sync.WaitGroup
 	for _, ln := range lns {
@@ -173,18 +194,18 @@ func (s *Server) Run(ctx context.Context) error {
 	close(s.ready)
 	o.Logger.Info("serving", slog.String("addr", where), slog.String("name", o.Name), slog.String("version", o.Version))
 
-	notify := newNotifier(o.Env, os.Getpid(), o.Name, o.Version, o.Logger)
-	bg, stopBg := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopBg()
-	go notify.keepAlive(bg)
-	go func() {
-		if len(o.Checks) > 0 {
-			notify.waiting("waiting for readiness checks")
-		}
-		if s.health.waitReady(bg) == nil && !s.health.draining.Load() {
-			notify.ready(where)
-		}
-	}()
+	if o.ServeAfterReady {
+		notify.ready(where)
+	} else {
+		go func() {
+			if len(o.Checks) > 0 {
+				notify.waiting("waiting for readiness checks")
+			}
+			if s.health.waitReady(bg) == nil && !s.health.draining.Load() {
+				notify.ready(where)
+			}
+		}()
+	}
 
 	select {
 	case err := <-serveErr:

@@ -166,3 +166,87 @@ func TestServeErrorWhenListenerFails(t *testing.T) {
 		t.Fatal("Run did not return after its listener failed")
 	}
 }
+
+// TestServeAfterReady: with ServeAfterReady, a request sent while the
+// readiness check fails gets no answer until the check passes; then it is
+// answered by the handler.
+func TestServeAfterReady(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := make(chan struct{}, 100)
+	pass := make(chan struct{})
+	check := func(context.Context) error {
+		select {
+		case calls <- struct{}{}:
+		default:
+		}
+		select {
+		case <-pass:
+			return nil
+		default:
+			return errors.New("not yet")
+		}
+	}
+	s := New(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "served") }),
+		Options{Listener: ln, ServeAfterReady: true, Checks: []Check{{Name: "db", Func: check}}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	answered := make(chan string, 1)
+	go func() {
+		resp, err := http.Get("http://" + ln.Addr().String() + "/")
+		if err != nil {
+			answered <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		answered <- string(b)
+	}()
+	// Three failing rounds of the check, while the request waits.
+	for range 3 {
+		<-calls
+	}
+	select {
+	case got := <-answered:
+		t.Fatalf("answered before the readiness check passed: %q", got)
+	case <-s.Ready():
+		t.Fatal("Ready closed before the readiness check passed")
+	default:
+	}
+	close(pass)
+	if got := <-answered; got != "served" {
+		t.Fatalf("after the check passed: want the handler's answer, got %q", got)
+	}
+}
+
+// TestServeAfterReadyStoppedBeforeReady: cancelled while its check fails,
+// the server returns nil without having served.
+func TestServeAfterReadyStoppedBeforeReady(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	called := make(chan struct{}, 1)
+	s := New(http.NotFoundHandler(), Options{Listener: ln, ServeAfterReady: true, Checks: []Check{{Name: "db", Func: func(context.Context) error {
+		select {
+		case called <- struct{}{}:
+		default:
+		}
+		return errors.New("down")
+	}}}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	<-called
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: want nil, got %v", err)
+	}
+}
