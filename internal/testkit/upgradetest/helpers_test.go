@@ -83,12 +83,12 @@ type build struct {
 }
 
 var (
-	helloV1   = &build{pkg: "./examples/hello", version: "1.0.0"}
-	helloV2   = &build{pkg: "./examples/hello", version: "2.0.0"}
-	crashV2   = &build{pkg: "./internal/testkit/upgradetest/testdata/crashhello", version: "2.0.0"}
+	helloV1    = &build{pkg: "./examples/hello", version: "1.0.0"}
+	helloV2    = &build{pkg: "./examples/hello", version: "2.0.0"}
+	crashV2    = &build{pkg: "./internal/testkit/upgradetest/testdata/crashhello", version: "2.0.0"}
 	notReadyV2 = &build{pkg: "./internal/testkit/upgradetest/testdata/notready", version: "2.0.0"}
-	counterV1 = &build{pkg: "./internal/testkit/upgradetest/testdata/counter", version: "1.0.0"}
-	counterV2 = &build{pkg: "./internal/testkit/upgradetest/testdata/counter", version: "2.0.0", tags: "format2"}
+	counterV1  = &build{pkg: "./internal/testkit/upgradetest/testdata/counter", version: "1.0.0"}
+	counterV2  = &build{pkg: "./internal/testkit/upgradetest/testdata/counter", version: "2.0.0", tags: "format2"}
 )
 
 // get returns the tarball (its .sha256 next to it).
