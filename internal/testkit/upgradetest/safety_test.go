@@ -2,10 +2,17 @@ package upgradetest
 
 import (
 	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/relkit/relkit/internal/testkit"
 	"github.com/relkit/relkit/internal/testkit/loadgen"
 )
 
@@ -58,5 +65,79 @@ func TestNotReadyReleaseTakesNoTraffic(t *testing.T) {
 	}
 	if got := s.body("/"); got != "Hello from hello 1.0.0\n" {
 		t.Errorf("after the failed upgrade: want hello 1.0.0 serving, got %q", got)
+	}
+}
+
+// TestInterruptedUpgradeIsRecorded kills the upgrade command (kill -9, and
+// SIGHUP as a dropped SSH session sends) once 2.0.0 serves, while 1.0.0
+// still drains: the switch happened, so RELEASES and bin/ must say 2.0.0,
+// `upgrade 2.0.0` again has nothing to do, and stop + start boots 2.0.0.
+func TestInterruptedUpgradeIsRecorded(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			v1, v2 := helloV1.get(t), helloV2.get(t)
+			// The old generation keeps serving for 3 s after the new one is
+			// ready: the command is interrupted in that window.
+			s := install(t, "hello", v1, "DRAIN_DELAY=3s")
+			s.start()
+			s.put("2.0.0", v2)
+			cmd := exec.Command(s.bin(), "upgrade", "2.0.0")
+			cmd.Dir, cmd.Env = s.root, s.env
+			out := &testkit.Buffer{}
+			cmd.Stdout, cmd.Stderr = out, out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, 30*time.Second, "2.0.0 answering", func() bool { return s.fresh("/") == "Hello from hello 2.0.0\n" })
+			cmd.Process.Signal(sig)
+			cmd.Wait()
+			t.Logf("upgrade's output before %v: %q", sig, out)
+			// Wait for the old generation to be gone: the supervisor has
+			// then finished the switch.
+			waitFor(t, 30*time.Second, "1.0.0's generation to exit", func() bool { return len(children(s.pid())) == 1 })
+
+			if want, got := []string{"1.0.0 old", "2.0.0 permanent"}, s.stateLines(); !slices.Equal(want, got) {
+				t.Errorf("RELEASES after the interrupted upgrade: want %q, got %q", want, got)
+			}
+			if target, err := os.Readlink(s.bin()); err != nil || target != "../releases/2.0.0/hello" {
+				t.Errorf("bin/hello after the interrupted upgrade: want -> ../releases/2.0.0/hello, got %q (%v)", target, err)
+			}
+			if got := s.mustRun("upgrade", "2.0.0"); !strings.Contains(got, "2.0.0 is running already; nothing to do") {
+				t.Errorf("upgrade 2.0.0 again: want nothing to do, got %q", got)
+			}
+			if _, err := s.stop(); err != nil {
+				t.Fatalf("stop: %v\n%s", err, s.logs)
+			}
+			s.start()
+			if got := s.body("/"); got != "Hello from hello 2.0.0\n" {
+				t.Errorf("after stop and start: want 2.0.0, the release that was running, got %q", got)
+			}
+		})
+	}
+}
+
+// fresh GETs path on a new connection and returns the body ("" on error).
+func (s *system) fresh(path string) string {
+	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d%s", s.port, path))
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// waitFor polls cond every 20 ms until it holds, failing the test after
+// limit.
+func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s", limit, what)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
