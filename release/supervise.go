@@ -12,6 +12,7 @@ import (
 
 	"github.com/relkit/relkit/internal/control"
 	"github.com/relkit/relkit/internal/handover"
+	"github.com/relkit/relkit/internal/install"
 	"github.com/relkit/relkit/internal/logfile"
 	"github.com/relkit/relkit/internal/pidfile"
 	"github.com/relkit/relkit/internal/relspec"
@@ -150,6 +151,7 @@ func (r *runner) runSupervisor(ctx context.Context, foreground bool) error {
 		RestartWindow:       dcfg.HeartWindow,
 		ReapOrphans:         true,
 		Signals:             sigs,
+		Commit:              commitSwitch(p.Root, r.app.name),
 	})
 	if err != nil {
 		return fail(ExitFailure, err)
@@ -176,6 +178,19 @@ func (r *runner) runSupervisor(ctx context.Context, foreground bool) error {
 		return &exitError{Code: boot.Status, Err: err}
 	default:
 		return &exitError{Code: ExitFailure, Err: err}
+	}
+}
+
+// commitSwitch records a switch to a release in ROOT's RELEASES and
+// bin/NAME (see [install.Root.CommitSwitch]), for the supervisor to call
+// when the new release is ready.
+func commitSwitch(root, name string) func(supervisor.Release) error {
+	return func(rel supervisor.Release) error {
+		r, err := install.Open(root, name)
+		if err != nil {
+			return err
+		}
+		return r.CommitSwitch(rel.Version)
 	}
 }
 

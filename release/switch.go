@@ -72,7 +72,7 @@ func (r *runner) switchRelease(ctx context.Context, req switchRequest) error {
 	case !slices.Contains(info.Ops, control.OpUpgrade):
 		return fmt.Errorf("the running %s %s (pid %d) was started by a relkit release that cannot switch releases; stop it and start it with this release once (%s stop; %s start), then %s works", r.app.name, info.Version, info.PID, r.app.name, r.app.name, req.cmd)
 	case info.Version == req.version:
-		return fmt.Errorf("release %s is running already (pid %d)", req.version, info.PID)
+		return r.runningAlready(root, req.version)
 	}
 
 	unlock, err := root.Lock()
@@ -149,8 +149,13 @@ func (r *runner) switchRelease(ctx context.Context, req switchRequest) error {
 		}
 		res.PID = now.ChildPID
 	}
-	// The switch happened: record it, even if the command is interrupted
-	// now (nothing below waits on ctx).
+	// The switch happened. The supervisor recorded it when the new release
+	// became ready; a supervisor of an older relkit leaves that to this
+	// command, even if it is interrupted now (nothing below waits on ctx).
+	if root.Agrees(req.version) {
+		fmt.Fprintf(r.stdout, "Installed release %s\nMade release %s permanent\n", req.version, req.version)
+		return nil
+	}
 	if err := root.MakeCurrent(req.version); err != nil {
 		return fmt.Errorf("release %s runs now (app pid %d), but recording it failed: %w", req.version, res.PID, err)
 	}
@@ -159,5 +164,25 @@ func (r *runner) switchRelease(ctx context.Context, req switchRequest) error {
 		return fmt.Errorf("release %s runs now (app pid %d) but is not permanent: %w; bin/%s still starts the previous release", req.version, res.PID, err, r.app.name)
 	}
 	fmt.Fprintf(r.stdout, "Made release %s permanent\n", req.version)
+	return nil
+}
+
+// runningAlready answers a switch to the release that runs: nothing to do
+// when RELEASES and bin/NAME agree that it is permanent, else they are
+// repaired (an interrupted switch by an older relkit, or a hand edit).
+func (r *runner) runningAlready(root *install.Root, vsn string) error {
+	if root.Agrees(vsn) {
+		fmt.Fprintf(r.stdout, "%s is running already; nothing to do\n", vsn)
+		return nil
+	}
+	unlock, err := root.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := root.CommitSwitch(vsn); err != nil {
+		return fmt.Errorf("release %s is running, but %s or bin/%s say otherwise, and repairing them failed: %w", vsn, root.StateFilePath(), r.app.name, err)
+	}
+	fmt.Fprintf(r.stdout, "%s is running already; nothing to do\nRepaired %s and bin/%s, which did not name it as the permanent release\n", vsn, root.StateFilePath(), r.app.name)
 	return nil
 }

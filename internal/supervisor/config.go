@@ -44,6 +44,13 @@ type Config struct {
 	// accepts on them.
 	Listeners []handover.NamedListener
 
+	// Commit, when set, records a switch to another release (an upgrade or
+	// downgrade) the moment its generation is ready, before the old one
+	// is stopped: the supervisor, not the command that asked, knows when
+	// the switch happened. When it fails, the new generation is stopped
+	// and the old one keeps serving.
+	Commit func(Release) error
+
 	// Tmp is the private directory (RELEASE_TMP) for each generation's
 	// notification and control sockets. Required.
 	Tmp string

@@ -282,6 +282,13 @@ func (s *Supervisor) restart(req restartRequest, old *generation) (*generation, 
 		return fail(ng, fmt.Errorf("%w: generation %d became ready as the %s was called off", ErrNotReady, ng.n, what))
 	default:
 	}
+	if req.rel != nil && s.cfg.Commit != nil {
+		if err := s.cfg.Commit(rel); err != nil {
+			s.stopGen(ng)
+			return fail(ng, fmt.Errorf("generation %d is ready, but recording the switch to %s failed, so it was stopped: %w", ng.n, rel.Version, err))
+		}
+		log.Info(what+": recorded release "+rel.Version+" as permanent", "generation", ng.n)
+	}
 	s.mu.Lock()
 	s.rel = rel
 	s.mu.Unlock()
