@@ -141,3 +141,35 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestUpgradeAfterTheSupervisorDied: the supervisor is killed while the
+// upgrade waits for a 2.0.0 that never gets ready. The upgrade must not
+// claim that 1.0.0 keeps serving: nothing answers any more.
+func TestUpgradeAfterTheSupervisorDied(t *testing.T) {
+	t.Parallel()
+	v1, bad := helloV1.get(t), notReadyV2.get(t)
+	s := install(t, "hello", v1, "UPGRADE_TIMEOUT=20s")
+	s.start()
+	s.put("2.0.0", bad)
+	cmd := exec.Command(s.bin(), "upgrade", "2.0.0")
+	cmd.Dir, cmd.Env = s.root, s.env
+	var stdout, stderr testkit.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "2.0.0's generation to start", func() bool { return len(children(s.pid())) == 2 })
+	s.cmd.Process.Kill()
+	<-s.done
+	err := cmd.Wait()
+	if err == nil {
+		t.Fatalf("upgrade after the supervisor died: want a failure, got exit 0\n%s", &stdout)
+	}
+	msg := stderr.String()
+	if strings.Contains(msg, "keeps serving") {
+		t.Errorf("stderr claims a release keeps serving, though nothing runs:\n%s", msg)
+	}
+	if !strings.Contains(msg, "is not running") || !strings.Contains(msg, "hello daemon") {
+		t.Errorf("stderr: want that the system is not running and how to start it, got\n%s", msg)
+	}
+}
