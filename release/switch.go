@@ -145,7 +145,12 @@ func (r *runner) switchRelease(ctx context.Context, req switchRequest) error {
 			if errors.As(err, &ee) {
 				return &exitError{Code: ee.Code, Err: undo(ee.Err)}
 			}
-			return &exitError{Code: ExitFailure, Err: undo(fmt.Errorf("%s to %s: %w; release %s keeps serving", req.cmd, req.version, err, info.Version))}
+			// Say what serves only as far as a ping after the failure told.
+			state := fmt.Sprintf("%s is not running now (its control socket does not answer: %v); start it again with %s daemon (or %s start), which boots the permanent release", r.app.name, perr, r.app.name, r.app.name)
+			if perr == nil {
+				state = fmt.Sprintf("release %s keeps serving (pid %d answered)", now.Version, now.PID)
+			}
+			return &exitError{Code: ExitFailure, Err: undo(fmt.Errorf("%s to %s: %w; %s", req.cmd, req.version, err, state))}
 		}
 		res.PID = now.ChildPID
 	}
