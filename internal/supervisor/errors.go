@@ -37,6 +37,9 @@ type SwitchError struct {
 	// and its release version.
 	Serving        int
 	ServingVersion string
+	// Stopping is set when a stop request called the switch off: the old
+	// generation then serves only until it has drained.
+	Stopping bool
 	// Output holds the new generation's last lines of output (at most
 	// 20), nil when it never started.
 	Output []string
@@ -46,6 +49,9 @@ type SwitchError struct {
 }
 
 func (e *SwitchError) Error() string {
+	if e.Stopping {
+		return fmt.Sprintf("%s: %v; the system is stopping (a stop request came), so nothing serves once generation %d has drained", e.Op, e.Err, e.Serving)
+	}
 	if e.Op == "upgrade" {
 		return fmt.Sprintf("%v; generation %d (release %s) keeps serving", e.Err, e.Serving, e.ServingVersion)
 	}

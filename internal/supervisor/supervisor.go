@@ -234,6 +234,11 @@ func (s *Supervisor) restart(req restartRequest, old *generation) (*generation, 
 		log.Error(what+" failed; the old generation keeps serving", "err", err, "version", rel.Version)
 		s.notifyReady(old)
 		se := &SwitchError{Op: what, Release: rel, Serving: old.n, ServingVersion: old.rel.Version, Err: err}
+		select {
+		case <-s.stopc:
+			se.Stopping = true
+		default:
+		}
 		if ng != nil {
 			se.Output = ng.tail.lines()
 		}

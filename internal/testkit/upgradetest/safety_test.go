@@ -173,3 +173,30 @@ func TestUpgradeAfterTheSupervisorDied(t *testing.T) {
 		t.Errorf("stderr: want that the system is not running and how to start it, got\n%s", msg)
 	}
 }
+
+// TestStopDuringAPendingUpgrade: stop while the upgrade waits for a 2.0.0
+// that never gets ready. The upgrade fails and must say that the system is
+// stopping, not that 1.0.0 keeps serving.
+func TestStopDuringAPendingUpgrade(t *testing.T) {
+	t.Parallel()
+	v1, bad := helloV1.get(t), notReadyV2.get(t)
+	s := install(t, "hello", v1, "UPGRADE_TIMEOUT=20s")
+	s.start()
+	s.put("2.0.0", bad)
+	cmd := exec.Command(s.bin(), "upgrade", "2.0.0")
+	cmd.Dir, cmd.Env = s.root, s.env
+	var stdout, stderr testkit.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "2.0.0's generation to start", func() bool { return len(children(s.pid())) == 2 })
+	s.mustRun("stop")
+	if err := cmd.Wait(); err == nil {
+		t.Fatalf("upgrade cut short by stop: want a failure, got exit 0\n%s", &stdout)
+	}
+	msg := stderr.String()
+	if strings.Contains(msg, "keeps serving") || !strings.Contains(msg, "the system is stopping") {
+		t.Errorf("stderr: want that the system is stopping, and no claim that a release keeps serving, got\n%s", msg)
+	}
+}
