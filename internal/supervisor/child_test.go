@@ -59,6 +59,8 @@ func childMain(mode string) int {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
 	}
+	// Tests that stop a generation before it is ready wait for this line.
+	fmt.Fprintf(os.Stderr, "generation %s: signal handlers installed\n", env[relspec.EnvGeneration])
 	switch vsn := filepath.Base(filepath.Dir(os.Args[0])); vsn {
 	case "9.9.9-loud-crash":
 		for i := 1; i <= 30; i++ {
