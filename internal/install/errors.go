@@ -21,6 +21,12 @@ var (
 	ErrNoChecksum = errors.New("release tarball has no checksum")
 	// ErrChecksumMismatch: the tarball's SHA-256 differs from its .sha256 file.
 	ErrChecksumMismatch = errors.New("release tarball does not match its checksum")
+	// ErrNoSpace: the file system holding the root has less space free
+	// than the release unpacks to.
+	ErrNoSpace = errors.New("not enough free space to unpack the release")
+	// ErrWrite: writing the unpacked files failed (a full disk, a quota,
+	// an I/O error): the tarball itself is fine.
+	ErrWrite = errors.New("writing the unpacked release failed")
 	// ErrDamaged: the tarball is not a readable gzip-compressed tar.
 	ErrDamaged = errors.New("release tarball is damaged")
 	// ErrUnsafeEntry: the tarball holds an entry that unpacking must not

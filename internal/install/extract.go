@@ -355,9 +355,14 @@ func (x *extractor) writeFile(tr *tar.Reader, dst string, hdr *tar.Header) error
 	if err != nil {
 		return fmt.Errorf("unpack %s: %w", hdr.Name, err)
 	}
-	n, err := io.Copy(f, tr)
+	w := &fileWriter{f: f}
+	n, err := io.Copy(w, tr)
 	if err == nil && n != hdr.Size {
 		err = io.ErrUnexpectedEOF
+	}
+	if w.err != nil {
+		f.Close()
+		return fmt.Errorf("%w: %s: %v; the tarball is fine: free space (or fix the disk) where the root is and retry", ErrWrite, dst, w.err)
 	}
 	if err != nil {
 		f.Close()
@@ -372,4 +377,19 @@ func (x *extractor) writeFile(tr *tar.Reader, dst string, hdr *tar.Header) error
 		return fmt.Errorf("unpack %s: %w", hdr.Name, err)
 	}
 	return f.Close()
+}
+
+// fileWriter tells a failed write (a full disk) from a failed read of the
+// tarball, which io.Copy returns alike.
+type fileWriter struct {
+	f   *os.File
+	err error
+}
+
+func (w *fileWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	if err != nil {
+		w.err = err
+	}
+	return n, err
 }

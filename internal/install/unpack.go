@@ -3,6 +3,7 @@ package install
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -113,6 +114,8 @@ func (r *Root) Unpack(vsn string, opts UnpackOptions) (*UnpackResult, error) {
 		return nil, err
 	}
 	defer unlock()
+	// What a killed unpack left would hold the disk space this one needs.
+	r.removeStale()
 	rs, err := r.Releases()
 	if err != nil {
 		return nil, err
@@ -135,6 +138,9 @@ func (r *Root) Unpack(vsn string, opts UnpackOptions) (*UnpackResult, error) {
 		return nil, err
 	}
 	defer f.Close()
+	if err := r.checkSpace(f); err != nil {
+		return nil, err
+	}
 
 	stage, err := os.MkdirTemp(r.releasesDir(), ".unpack-"+vsn+"-")
 	if err != nil {
@@ -488,3 +494,31 @@ func (res *UnpackResult) Undo() error {
 	}
 	return nil
 }
+
+// checkSpace refuses to unpack tarball f when the file system holding
+// ROOT/releases has less space free than the tar stream inside it (the
+// size gzip records in its last four bytes, modulo 4 GiB; the release is
+// bounded well below that), plus the root's share of a margin for
+// directories.
+func (r *Root) checkSpace(f *os.File) error {
+	st, err := f.Stat()
+	if err != nil || st.Size() < 4 {
+		return nil // unreadable: extraction reports it
+	}
+	var tail [4]byte
+	if _, err := f.ReadAt(tail[:], st.Size()-4); err != nil {
+		return nil
+	}
+	need := uint64(binary.LittleEndian.Uint32(tail[:])) + 1<<20
+	free, err := freeBytes(r.releasesDir())
+	if err != nil {
+		return nil // not knowable here: writing reports a full disk
+	}
+	if need > free {
+		return fmt.Errorf("%w: %s unpacks to about %s, and the file system holding %s has %s free; free space there (releases prune removes old releases' directories) and retry",
+			ErrNoSpace, f.Name(), mib(need), r.dir, mib(free))
+	}
+	return nil
+}
+
+func mib(n uint64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }

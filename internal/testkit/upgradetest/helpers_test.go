@@ -160,7 +160,12 @@ func install(t *testing.T, name, tarball string, env ...string) *system {
 	if _, err := exec.LookPath("tar"); err != nil {
 		t.Skip("tar is not installed")
 	}
-	root := testkit.ShortTempDir(t)
+	return installIn(t, testkit.ShortTempDir(t), name, tarball, env...)
+}
+
+// installIn unpacks tarball into root, an empty directory.
+func installIn(t *testing.T, root, name, tarball string, env ...string) *system {
+	t.Helper()
 	if out, err := exec.Command("tar", "-xzf", tarball, "-C", root).CombinedOutput(); err != nil {
 		t.Fatalf("tar -xzf %s: %v\n%s", tarball, err, out)
 	}
