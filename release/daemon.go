@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +14,6 @@ import (
 	"github.com/relkit/relkit/internal/control"
 	"github.com/relkit/relkit/internal/environ"
 	"github.com/relkit/relkit/internal/handover"
-	"github.com/relkit/relkit/internal/logfile"
 	"github.com/relkit/relkit/internal/pidfile"
 	"github.com/relkit/relkit/internal/relspec"
 	"github.com/relkit/relkit/internal/sdnotify"
@@ -58,6 +58,8 @@ func (c *daemonCommand) run(ctx context.Context, r *runner, args []string) error
 	if err != nil {
 		return fmt.Errorf("open the log file: %w (check RELEASE_LOG_DIR)", err)
 	}
+	// Where this boot's lines begin: a failure shows only those.
+	bootStart, _ := logf.Seek(0, io.SeekEnd)
 	defer logf.Close()
 	recv, err := sdnotify.Listen(filepath.Join(p.Tmp, r.app.name+".daemon.notify"))
 	if err != nil {
@@ -129,7 +131,7 @@ func (c *daemonCommand) run(ctx context.Context, r *runner, args []string) error
 					}
 				}
 			}
-			return r.bootFailure(p, status, ws)
+			return r.bootFailure(p, status, ws, bootStart)
 		case <-timeout.C:
 			return fmt.Errorf("%s did not report ready within %v (pid %d is still starting; see %s, and raise RELEASE_READY_TIMEOUT if the boot is slow)", r.app.name, dcfg.ReadyTimeout+15*time.Second, pid, p.logFile)
 		case <-ctx.Done():
@@ -139,8 +141,10 @@ func (c *daemonCommand) run(ctx context.Context, r *runner, args []string) error
 }
 
 // bootFailure explains a supervisor that exited before the app was ready:
-// the reason it reported, the tail of the log, and its exit status.
-func (r *runner) bootFailure(p runtimePaths, status string, ws syscall.WaitStatus) error {
+// the reason it reported, then the app's own Error: lines (the cause, as
+// the app printed it), then the last lines this boot wrote to the log
+// (from offset bootStart), and its exit status.
+func (r *runner) bootFailure(p runtimePaths, status string, ws syscall.WaitStatus, bootStart int64) error {
 	code := ExitFailure
 	if ws.Exited() && ws.ExitStatus() != 0 {
 		code = ws.ExitStatus()
@@ -149,12 +153,62 @@ func (r *runner) bootFailure(p runtimePaths, status string, ws syscall.WaitStatu
 	if reason == "" {
 		reason = "the supervisor " + describeWait(ws)
 	}
+	lines := bootLines(p.logFile, bootStart)
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s failed to start: %s", r.app.name, reason)
-	if lines, err := logfile.Tail(p.logFile, 20); err == nil && len(lines) > 0 {
-		fmt.Fprintf(&b, "\nLast lines of %s:\n  %s", p.logFile, strings.Join(lines, "\n  "))
+	if cause := errorLines(lines); len(cause) > 0 {
+		fmt.Fprintf(&b, "%s failed to start:\n  %s\n(%s)", r.app.name, strings.Join(cause, "\n  "), reason)
+	} else {
+		fmt.Fprintf(&b, "%s failed to start: %s", r.app.name, reason)
+	}
+	if len(lines) > 20 {
+		lines = lines[len(lines)-20:]
+	}
+	if len(lines) > 0 {
+		fmt.Fprintf(&b, "\nLast lines of this boot in %s:\n  %s", p.logFile, strings.Join(lines, "\n  "))
 	}
 	return &exitError{Code: code, Err: errors.New(b.String())}
+}
+
+// bootLines returns the lines written to the log file from offset on (from
+// its start when it is shorter now, after a rotation), at most the last
+// MiB of them.
+func bootLines(path string, offset int64) []string {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil
+	}
+	if st.Size() < offset {
+		offset = 0
+	}
+	offset = max(offset, st.Size()-1<<20)
+	b, err := io.ReadAll(io.NewSectionReader(f, offset, st.Size()-offset))
+	if err != nil {
+		return nil
+	}
+	return strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+}
+
+// errorLines picks the app's Error: block out of its output: an "Error:"
+// line, the indented lines after it and a "Try:" line.
+func errorLines(lines []string) []string {
+	var out []string
+	in := false
+	for _, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "Error: "):
+			out, in = append(out, l), true
+		case in && (strings.HasPrefix(l, "  ") || strings.HasPrefix(l, "Try: ")):
+			out = append(out, l)
+		default:
+			in = false
+		}
+	}
+	return out
 }
 
 func describeWait(ws syscall.WaitStatus) string {

@@ -396,3 +396,32 @@ func TestDaemonHeart(t *testing.T) {
 		}
 	}
 }
+
+// TestDaemonBootFailureShowsTheCauseFirst: after an earlier run filled the
+// log, a boot that fails on the app's configuration leads with the app's
+// Error: lines and shows no line from the earlier run.
+func TestDaemonBootFailureShowsTheCauseFirst(t *testing.T) {
+	t.Parallel()
+	d := newDaemonEnv(t)
+	if code, _, stderr := d.run("daemon"); code != 0 {
+		t.Fatalf("daemon: want exit 0, got %d\n%s", code, stderr)
+	}
+	if code, _, stderr := d.run("stop"); code != 0 {
+		t.Fatalf("stop: want exit 0, got %d\n%s", code, stderr)
+	}
+	earlier, err := os.ReadFile(d.log)
+	if err != nil || !strings.Contains(string(earlier), `"msg":"serving"`) {
+		t.Fatalf("the first run's log: want its 'serving' line, got %v\n%s", err, earlier)
+	}
+	d.env = append(d.env, "SLOW_DELAY=soon")
+	code, _, stderr := d.run("daemon")
+	if code != 78 {
+		t.Fatalf("daemon with a bad app setting: want exit 78, got %d\n%s", code, stderr)
+	}
+	if want := "Error: testapp failed to start:\n  Error: invalid configuration:\n    SLOW_DELAY"; !strings.HasPrefix(stderr, want) {
+		t.Errorf("stderr: want it to begin with the app's own error\n%q\ngot\n%s", want, stderr)
+	}
+	if strings.Contains(stderr, `"msg":"serving"`) {
+		t.Errorf("stderr: want this boot's lines only, got the earlier run's 'serving' line too:\n%s", stderr)
+	}
+}
