@@ -425,3 +425,23 @@ func TestDaemonBootFailureShowsTheCauseFirst(t *testing.T) {
 		t.Errorf("stderr: want this boot's lines only, got the earlier run's 'serving' line too:\n%s", stderr)
 	}
 }
+
+// TestEvalOfAPanickingTask: eval treats a panic as rpc does: exit 1 with
+// "task NAME panicked: …", the stack in the log, not a raw Go panic (exit 2).
+func TestEvalOfAPanickingTask(t *testing.T) {
+	t.Parallel()
+	d := newDaemonEnv(t)
+	code, _, stderr := d.run("eval", "panic")
+	if code != 1 {
+		t.Errorf("eval of a panicking task: want exit 1, got %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "Error: task panic panicked: the task panicked on purpose") {
+		t.Errorf("stderr: want the panic reported as the task's failure, got\n%s", stderr)
+	}
+	if strings.Contains(stderr, "goroutine ") && !strings.Contains(stderr, `"msg":"task panicked"`) {
+		t.Errorf("stderr: want the stack only in the log line, got a raw panic\n%s", stderr)
+	}
+	if !strings.Contains(stderr, `"msg":"task panicked"`) || !strings.Contains(stderr, `"stack":"goroutine `) {
+		t.Errorf("log: want an error line with the stack, got\n%s", stderr)
+	}
+}

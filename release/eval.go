@@ -3,7 +3,9 @@ package release
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"maps"
+	"runtime/debug"
 	"slices"
 	"text/tabwriter"
 )
@@ -39,7 +41,7 @@ func (c *evalCommand) run(ctx context.Context, r *runner, args []string) error {
 	}
 	log = log.With("task", name)
 	call := &taskCall{args: args[1:], config: cfg, logger: log, stdin: r.stdin, stdout: r.stdout, stderr: r.stderr}
-	if err := task.run(ctx, call); err != nil {
+	if err := runRecovered(ctx, task, call, name, log); err != nil {
 		if u, ok := err.(*UsageError); ok && u.Try == "" {
 			u.Try = fmt.Sprintf("%s eval %s %s", r.app.name, name, task.usage)
 		}
@@ -60,4 +62,17 @@ func (r *runner) listTasks() {
 		fmt.Fprintf(tw, "  %s %s\t%s%s\n", name, t.usage, t.summary, t.via.note())
 	}
 	tw.Flush()
+}
+
+// runRecovered runs t, turning a panic into an error (exit 1, "task
+// NAME panicked: …", as rpc reports it) with the stack in the log at
+// error level.
+func runRecovered(ctx context.Context, t task, call *taskCall, name string, log *slog.Logger) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("task panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = &exitError{Code: ExitFailure, Err: fmt.Errorf("task %s panicked: %v", name, p)}
+		}
+	}()
+	return t.run(ctx, call)
 }

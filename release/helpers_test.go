@@ -64,6 +64,9 @@ func testApp() release.App[testConfig] {
 			"fail": {Summary: "fail on purpose", Via: release.ViaEvalOrRPC, Run: func(ctx context.Context, c *release.Call[testConfig]) error {
 				return fmt.Errorf("the task failed on purpose")
 			}},
+			"panic": {Summary: "panic on purpose", Via: release.ViaEvalOrRPC, Run: func(ctx context.Context, c *release.Call[testConfig]) error {
+				panic("the task panicked on purpose")
+			}},
 			"region": {Summary: "print REGION", Run: func(ctx context.Context, c *release.Call[testConfig]) error {
 				fmt.Fprintln(c.Stdout, c.Config.Region)
 				return nil
