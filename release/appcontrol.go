@@ -38,7 +38,7 @@ func (r *runner) serveControl(stop context.CancelCauseFunc, cfg any, log *slog.L
 			return nil, err
 		}
 		if err := p.mkdirs(); err != nil {
-			return nil, err
+			return nil, &exitError{Code: failureCode(err), Err: err}
 		}
 		root, path = p.Root, p.socket
 		lock, err = pidfile.TryLock(p.lock)

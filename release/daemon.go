@@ -16,6 +16,7 @@ import (
 	"github.com/relkit/relkit/internal/handover"
 	"github.com/relkit/relkit/internal/pidfile"
 	"github.com/relkit/relkit/internal/relspec"
+	"github.com/relkit/relkit/internal/safefile"
 	"github.com/relkit/relkit/internal/sdnotify"
 )
 
@@ -40,7 +41,7 @@ func (c *daemonCommand) run(ctx context.Context, r *runner, args []string) error
 		return err
 	}
 	if err := p.mkdirs(); err != nil {
-		return err
+		return &exitError{Code: failureCode(err), Err: err}
 	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	info, err := control.Ping(pctx, p.socket)
@@ -54,7 +55,11 @@ func (c *daemonCommand) run(ctx context.Context, r *runner, args []string) error
 	}
 
 	exe := r.exe
-	logf, err := os.OpenFile(p.logFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	// Never through a link or into a file planted by someone else.
+	logf, err := safefile.Open(p.logFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if errors.Is(err, safefile.ErrNotRegular) {
+		return &exitError{Code: ExitConfig, Err: fmt.Errorf("log file %w. Fix: check who made it, remove it (rm %s), and make sure nobody but the release's user can write RELEASE_LOG_DIR", err, p.logFile)}
+	}
 	if err != nil {
 		return fmt.Errorf("open the log file: %w (check RELEASE_LOG_DIR)", err)
 	}

@@ -445,3 +445,43 @@ func TestEvalOfAPanickingTask(t *testing.T) {
 		t.Errorf("log: want an error line with the stack, got\n%s", stderr)
 	}
 }
+
+// TestDaemonRefusesUnsafeRuntimeFiles: a group-writable RELEASE_TMP, and a
+// log file planted as a symbolic link to another file, are refused with
+// exit 78 naming what is wrong, and nothing is written through the link.
+func TestDaemonRefusesUnsafeRuntimeFiles(t *testing.T) {
+	t.Parallel()
+	t.Run("group-writable RELEASE_TMP", func(t *testing.T) {
+		t.Parallel()
+		d := newDaemonEnv(t)
+		if err := os.MkdirAll(d.tmp, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(d.tmp, 0o770)
+		code, _, stderr := d.run("daemon")
+		if code != 78 || !strings.Contains(stderr, d.tmp) {
+			t.Errorf("daemon with a group-writable RELEASE_TMP: want exit 78 naming %s, got %d\n%s", d.tmp, code, stderr)
+		}
+	})
+	t.Run("log file a symlink", func(t *testing.T) {
+		t.Parallel()
+		d := newDaemonEnv(t)
+		if err := os.MkdirAll(filepath.Dir(d.log), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		victim := filepath.Join(t.TempDir(), "victim")
+		if err := os.WriteFile(victim, []byte("precious\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(victim, d.log); err != nil {
+			t.Fatal(err)
+		}
+		code, _, stderr := d.run("daemon")
+		if code != 78 || !strings.Contains(stderr, d.log) {
+			t.Errorf("daemon with the log file a symlink: want exit 78 naming %s, got %d\n%s", d.log, code, stderr)
+		}
+		if b, _ := os.ReadFile(victim); string(b) != "precious\n" {
+			t.Errorf("the file the planted link points to was written: %q", b)
+		}
+	})
+}

@@ -16,7 +16,9 @@ import (
 	"github.com/relkit/relkit/internal/logfile"
 	"github.com/relkit/relkit/internal/pidfile"
 	"github.com/relkit/relkit/internal/relspec"
+	"github.com/relkit/relkit/internal/safefile"
 	"github.com/relkit/relkit/internal/sdnotify"
+	"github.com/relkit/relkit/internal/securedir"
 	"github.com/relkit/relkit/internal/supervisor"
 	"github.com/relkit/relkit/runtimeconfig"
 )
@@ -63,21 +65,21 @@ func (r *runner) runSupervisor(ctx context.Context, foreground bool) error {
 		if errors.As(err, &ce) {
 			return fail(ExitConfig, err)
 		}
-		return fail(ExitFailure, err)
+		return fail(failureCode(err), err)
 	}
 	p, err := r.settings.Paths()
 	if err != nil {
-		return fail(ExitFailure, err)
+		return fail(failureCode(err), err)
 	}
 	if err := p.mkdirs(); err != nil {
-		return fail(ExitFailure, err)
+		return fail(failureCode(err), err)
 	}
 	lock, err := pidfile.TryLock(p.lock)
 	if errors.Is(err, pidfile.ErrLocked) {
 		return fail(ExitFailure, r.alreadyRunning(p))
 	}
 	if err != nil {
-		return fail(ExitFailure, err)
+		return fail(failureCode(err), err)
 	}
 	defer lock.Unlock()
 
@@ -89,7 +91,7 @@ func (r *runner) runSupervisor(ctx context.Context, foreground bool) error {
 	if !foreground {
 		logw, err := logfile.Open(p.logFile, logfile.Options{MaxSize: int64(dcfg.LogMaxSize), Keep: dcfg.LogKeep})
 		if err != nil {
-			return fail(ExitFailure, err)
+			return fail(failureCode(err), err)
 		}
 		defer logw.Close()
 		logw.OnOpen(redirectStdio)
@@ -115,7 +117,7 @@ func (r *runner) runSupervisor(ctx context.Context, foreground bool) error {
 	}
 	if err != nil {
 		log.Error("cannot listen", "port", base.Port, "err", err)
-		return fail(ExitFailure, err)
+		return fail(failureCode(err), err)
 	}
 	for _, l := range listeners {
 		defer l.Close()
@@ -154,11 +156,11 @@ func (r *runner) runSupervisor(ctx context.Context, foreground bool) error {
 		Commit:              commitSwitch(p.Root, r.app.name),
 	})
 	if err != nil {
-		return fail(ExitFailure, err)
+		return fail(failureCode(err), err)
 	}
 	cln, err := control.Listen(p.socket)
 	if err != nil {
-		return fail(ExitFailure, err)
+		return fail(failureCode(err), err)
 	}
 	ctl := &control.Server{Handler: sup, Logger: log}
 	go ctl.Serve(cln)
@@ -192,6 +194,17 @@ func commitSwitch(root, name string) func(supervisor.Release) error {
 		}
 		return r.CommitSwitch(rel.Version)
 	}
+}
+
+// failureCode is the exit code for err: ExitConfig when a runtime
+// directory or a file in it is unsafe (the operator's setup to fix), else
+// ExitFailure.
+func failureCode(err error) int {
+	var unsafeDir *securedir.Error
+	if errors.As(err, &unsafeDir) || errors.Is(err, safefile.ErrNotRegular) {
+		return ExitConfig
+	}
+	return ExitFailure
 }
 
 // maxRestarts maps RELEASE_HEART_MAX_RESTARTS (0: off) to the supervisor's
