@@ -25,6 +25,9 @@ const (
 	// OpHandoff asks an app process (a generation) for the state it hands
 	// to the release replacing it; its supervisor sends it.
 	OpHandoff Op = "handoff"
+	// OpMaintenance asks the running app to reload its maintenance
+	// state file; a supervisor passes it on to its generation.
+	OpMaintenance Op = "maintenance"
 )
 
 // Request is what a client asks.
