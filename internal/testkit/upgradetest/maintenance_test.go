@@ -1,6 +1,10 @@
 package upgradetest
 
 import (
+	"fmt"
+	"time"
+
+	"github.com/relkit/relkit/internal/testkit/loadgen"
 	"strings"
 	"testing"
 )
@@ -40,5 +44,50 @@ func TestMaintenanceOfADaemon(t *testing.T) {
 	}
 	if out := s.mustRun("maintenance"); !strings.Contains(out, "maintenance: off") {
 		t.Errorf("maintenance status: got %q", out)
+	}
+}
+
+// TestMaintenanceUnderLoad toggles maintenance while clients send requests:
+// no request fails with anything but the intended 503.
+func TestMaintenanceUnderLoad(t *testing.T) {
+	s := install(t, "hello", helloV1.get(t))
+	t.Cleanup(func() { s.run("stop") })
+	s.mustRun("daemon")
+	s.body("/")
+	run := loadgen.Start(loadgen.Options{
+		URL: fmt.Sprintf("http://127.0.0.1:%d/", s.port), KeepAlive: 4, PerRequest: 4, Limit: 2 * time.Minute,
+		Check: func(status int, body []byte) error {
+			switch {
+			case status == 200 && strings.HasPrefix(string(body), "Hello from hello "):
+			case status == 503 && strings.Contains(string(body), "closed &amp; back soon"):
+			default:
+				return fmt.Errorf("status %d, body %q", status, body)
+			}
+			return nil
+		},
+	})
+	waitOK := func(n int64) {
+		t.Helper()
+		want := run.OK() + n
+		deadline := time.Now().Add(30 * time.Second)
+		for run.OK() < want {
+			if time.Now().After(deadline) {
+				run.Stop()
+				t.Fatalf("load: fewer than %d answers within 30s", n)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitOK(200)
+	for range 5 {
+		s.mustRun("maintenance", "on", "-message", "closed & back soon")
+		waitOK(200)
+		s.mustRun("maintenance", "off")
+		waitOK(200)
+	}
+	res := run.Stop()
+	t.Logf("load: %d answers (%v), %d failed", res.OK, res.Seen, res.Failed)
+	if res.Failed != 0 {
+		t.Fatalf("load: %d requests failed: %v", res.Failed, res.Errors)
 	}
 }
