@@ -59,7 +59,7 @@ func (r *runner) serveControl(stop context.CancelCauseFunc, cfg any, log *slog.L
 	info := control.Info{
 		Name: r.app.name, Version: r.app.version, PID: os.Getpid(), Mode: mode, Root: root,
 		Started: time.Now(), Instance: hex.EncodeToString(id[:]), Protocol: control.Version,
-		Ops: []string{control.OpPing, control.OpPID, control.OpStop, control.OpRPC, control.OpMaintenance},
+		Ops: []string{control.OpPing, control.OpPID, control.OpStop, control.OpRPC, control.OpMaintenance, control.OpDebug},
 	}
 	if mode == control.ModeGeneration {
 		info.Ops = append(info.Ops, control.OpHandoff)
@@ -89,6 +89,8 @@ func (r *runner) serveControl(stop context.CancelCauseFunc, cfg any, log *slog.L
 				return control.Fail(1, "maintenance: %v", err)
 			}
 			return control.Result{}
+		case control.OpDebug:
+			return serveDebug(ctx, req.Args, st)
 		case control.OpRPC:
 			return r.runTask(ctx, req.Args, st, cfg, log)
 		case control.OpHandoff:
