@@ -1,6 +1,8 @@
 package server
 
 import (
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -49,4 +51,15 @@ func TestMaintenance(t *testing.T) {
 	if want, got := 200, get("/", "").Code; want != got {
 		t.Fatalf("off again: want %d, got %d", want, got)
 	}
+}
+
+// BenchmarkMaintenanceOff compares the default chain (access log off)
+// without Maintenance and with Maintenance set but off: the one atomic
+// load every request pays for it.
+func BenchmarkMaintenanceOff(b *testing.B) {
+	log := releaseLogger(io.Discard, slog.LevelWarn)
+	b.Run("none", func(b *testing.B) { benchHandler(b, New(hello, Options{Logger: log}).Handler()) })
+	b.Run("off", func(b *testing.B) {
+		benchHandler(b, New(hello, Options{Logger: log, Maintenance: &Maintenance{}}).Handler())
+	})
 }
