@@ -59,7 +59,7 @@ func (r *runner) serveControl(stop context.CancelCauseFunc, cfg any, log *slog.L
 	info := control.Info{
 		Name: r.app.name, Version: r.app.version, PID: os.Getpid(), Mode: mode, Root: root,
 		Started: time.Now(), Instance: hex.EncodeToString(id[:]), Protocol: control.Version,
-		Ops: []string{control.OpPing, control.OpPID, control.OpStop, control.OpRPC},
+		Ops: []string{control.OpPing, control.OpPID, control.OpStop, control.OpRPC, control.OpMaintenance, control.OpDebug},
 	}
 	if mode == control.ModeGeneration {
 		info.Ops = append(info.Ops, control.OpHandoff)
@@ -84,6 +84,13 @@ func (r *runner) serveControl(stop context.CancelCauseFunc, cfg any, log *slog.L
 			return control.Fail(1, "restart: %s runs in the foreground (%s start), so nothing holds its socket while it is replaced; run it with `%s daemon` to restart without downtime, or stop and start it", r.app.name, r.app.name, r.app.name)
 		case control.OpUpgrade:
 			return control.Fail(1, "upgrade: %s runs without a supervisor (%s start of a development build), so nothing holds its socket while the release is switched; run an assembled release (relkit build), whose start and daemon are supervised", r.app.name, r.app.name)
+		case control.OpMaintenance:
+			if err := r.reloadMaintenance(log); err != nil {
+				return control.Fail(1, "maintenance: %v", err)
+			}
+			return control.Result{}
+		case control.OpDebug:
+			return serveDebug(ctx, req.Args, st)
 		case control.OpRPC:
 			return r.runTask(ctx, req.Args, st, cfg, log)
 		case control.OpHandoff:

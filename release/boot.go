@@ -30,6 +30,10 @@ func (r *runner) boot(ctx context.Context) error {
 	log.Info("starting", "version", r.app.version)
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
+	r.maint = &server.Maintenance{}
+	if err := r.reloadMaintenance(log); err != nil {
+		return err
+	}
 	closeControl, err := r.serveControl(stop, cfg, log)
 	if err != nil {
 		return err
@@ -110,6 +114,7 @@ func (r *runner) serverOptions(cfg any, base *runtimeconfig.Base, log *slog.Logg
 		DisableRecover:    a.DisableRecover,
 		DisableAccessLog:  a.DisableAccessLog,
 		ConfigureHTTP:     a.ConfigureHTTP,
+		Maintenance:       r.maint,
 	}
 	// A generation after the first takes over sockets the previous one
 	// may still serve (upgrade, downgrade, restart, a heart restart):

@@ -29,6 +29,8 @@ func (r *runner) commands() []entry {
 		{"upgrade", upgradeSummary, func() command { return &upgradeCommand{} }, false},
 		{"downgrade", downgradeSummary, func() command { return &downgradeCommand{} }, false},
 		{"releases", releasesSummary, func() command { return &releasesCommand{} }, false},
+		{"maintenance", maintenanceSummary, func() command { return &maintenanceCommand{} }, false},
+		{"debug", debugSummary, func() command { return &debugCommand{} }, false},
 		{"rpc", rpcSummary, func() command { return &rpcCommand{} }, false},
 		{"eval", evalSummary, func() command { return &evalCommand{} }, false},
 		{"migrate", migrateSummary, func() command { return &migrateCommand{} }, noMigrations},

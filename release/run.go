@@ -10,6 +10,7 @@ import (
 
 	"github.com/relkit/relkit/internal/environ"
 	"github.com/relkit/relkit/runtimeconfig"
+	"github.com/relkit/relkit/server"
 )
 
 // Run runs the command line args (without the program name) with the
@@ -52,6 +53,8 @@ type runner struct {
 	stderr   io.Writer
 	// onExit runs before run returns, e.g. to write buffered log lines.
 	onExit []func() error
+	// maint is the app process's maintenance mode, set at boot.
+	maint *server.Maintenance
 }
 
 func newRunner(a *app, sys system, proc map[string]string, stdin io.Reader, stdout, stderr io.Writer) *runner {

@@ -101,6 +101,11 @@ type Options struct {
 	// ping. They also gate READY=1 to systemd. Default: none.
 	Checks []Check
 
+	// Maintenance, when set, switches the server into maintenance mode
+	// while it is on (see [Maintenance]); the health endpoints are not
+	// affected. Default nil: never in maintenance.
+	Maintenance *Maintenance
+
 	// DisableRequestID turns off the request ID middleware ([RequestID]).
 	// Default false.
 	DisableRequestID bool

@@ -65,6 +65,9 @@ func (s *Server) Addr() net.Addr {
 func (s *Server) Handler() http.Handler {
 	o := s.opts
 	h := s.handler
+	if o.Maintenance != nil {
+		h = o.Maintenance.wrap(h)
+	}
 	var quiet []string
 	if !o.DisableHealth {
 		next := h

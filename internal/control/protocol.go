@@ -25,6 +25,12 @@ const (
 	// OpHandoff asks an app process (a generation) for the state it hands
 	// to the release replacing it; its supervisor sends it.
 	OpHandoff Op = "handoff"
+	// OpMaintenance asks the running app to reload its maintenance
+	// state file; a supervisor passes it on to its generation.
+	OpMaintenance Op = "maintenance"
+	// OpDebug asks the running app for a look inside: Args[0] is stack,
+	// heap or cpu (Args[1] the seconds); its output is streamed as Stdout.
+	OpDebug Op = "debug"
 )
 
 // Request is what a client asks.

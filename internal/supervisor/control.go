@@ -43,7 +43,7 @@ func (s *Supervisor) ServeControl(ctx context.Context, req control.Request, st *
 		return control.Result{PID: pid}
 	case control.OpUpgrade:
 		return s.serveUpgrade(ctx, req, st)
-	case control.OpRPC:
+	case control.OpRPC, control.OpMaintenance, control.OpDebug:
 		g := s.current()
 		if g == nil {
 			return control.Fail(1, "rpc: the app is not running right now (it is restarting or stopping); try again")

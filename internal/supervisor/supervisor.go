@@ -447,7 +447,7 @@ func (s *Supervisor) Info() control.Info {
 		Started:  s.started,
 		Instance: s.instance,
 		Protocol: control.Version,
-		Ops:      []string{control.OpPing, control.OpPID, control.OpStop, control.OpRestart, control.OpRPC, control.OpUpgrade},
+		Ops:      []string{control.OpPing, control.OpPID, control.OpStop, control.OpRestart, control.OpRPC, control.OpUpgrade, control.OpMaintenance, control.OpDebug},
 	}
 	if g := s.current(); g != nil {
 		info.Generation, info.ChildPID, info.Version = g.n, g.pid, g.rel.Version
