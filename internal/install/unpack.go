@@ -85,6 +85,9 @@ func defaultTarget(t string) string {
 // records it as unpacked in RELEASES. In order:
 //
 //  1. the tarball's SHA-256 is checked against its .sha256 file;
+//     staging directories an unpack killed midway left are removed, and
+//     the space its release.json says the release takes is checked
+//     against the space free on the root's file system ([SpaceError]);
 //  2. it is unpacked into a staging directory under ROOT/releases/,
 //     refusing absolute names, "..", links that leave releases/VSN/, hard
 //     links to anything but a file unpacked before, devices, pipes,
@@ -136,13 +139,24 @@ func (r *Root) Unpack(vsn string, opts UnpackOptions) (*UnpackResult, error) {
 	}
 	defer f.Close()
 
+	// What an unpack killed midway left (a staging directory can hold a
+	// whole release) would otherwise take the space this one needs.
+	r.removeStale()
+	x := newExtractor(tarball, "", r.name, vsn, opts.MaxSize, opts.MaxEntries)
+	if err := r.checkSpace(f, x); err != nil {
+		return nil, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("read %s: %w", tarball, err)
+	}
+
 	stage, err := os.MkdirTemp(r.releasesDir(), ".unpack-"+vsn+"-")
 	if err != nil {
 		return nil, fmt.Errorf("create staging directory: %w", err)
 	}
 	defer os.RemoveAll(stage)
 
-	x := newExtractor(tarball, stage, r.name, vsn, opts.MaxSize, opts.MaxEntries)
+	x.stage = stage
 	h := sha256.New()
 	if err := x.extract(io.TeeReader(f, h)); err != nil {
 		return nil, err
