@@ -17,14 +17,23 @@ import (
 // Off a terminal, lines are written in batches at most 100 ms apart
 // (internal/logbuf): an access log line per request would otherwise cost a
 // write(2) per request. Warnings and errors are written at once, and Run
-// writes what is left before it returns.
+// writes what is left before it returns. A generation under the supervisor
+// writes every line at once into the supervisor's pipe, which batches on
+// its side: the supervisor outlives a crash of the app, so no line is lost.
 func (r *runner) newLogger(w io.Writer, level slog.Level, format runtimeconfig.LogFormat) *slog.Logger {
 	term := isTerminal(w)
 	_, noColor := r.env.Lookup("NO_COLOR")
 	if term {
 		return slog.New(newHandler(w, level, format, term, noColor))
 	}
-	bw := logbuf.New(w, logbuf.DefaultInterval, logbuf.DefaultSize)
+	interval := logbuf.DefaultInterval
+	if _, ok := r.generation(); ok {
+		// Under the supervisor, w is its pipe: each line goes straight
+		// in, and the supervisor batches. A line batched here would die
+		// with the process on os.Exit, a fatal error or an OOM kill.
+		interval = -1
+	}
+	bw := logbuf.New(w, interval, logbuf.DefaultSize)
 	r.onExit = append(r.onExit, bw.Close)
 	if format == runtimeconfig.LogAuto || format == "" || format == runtimeconfig.LogJSON {
 		// slog's JSON handler, which also lets the server encode its

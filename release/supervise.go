@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/relkit/relkit/internal/logbuf"
 	"io"
 	"os"
 	"os/signal"
@@ -102,6 +103,11 @@ func (r *runner) runSupervisor(ctx context.Context, foreground bool) error {
 		genEnv["LOG_FORMAT"] = string(runtimeconfig.LogText)
 	}
 	log := r.newLogger(out, base.LogLevel.Level(), base.LogFormat).With("app", r.app.name, "component", "supervisor")
+	// The generations write each line straight into their pipe (see
+	// newLogger), so that a crash loses none; the supervisor, which
+	// outlives them, batches what it passes on.
+	childOut := logbuf.New(out, logbuf.DefaultInterval, logbuf.DefaultSize)
+	defer childOut.Close()
 	if pid, err := pidfile.Read(p.pidFile); err == nil {
 		log.Warn("replacing a stale PID file; its process was not signalled", "path", p.pidFile, "pid", pid)
 		os.Remove(p.pidFile)
@@ -143,7 +149,7 @@ func (r *runner) runSupervisor(ctx context.Context, foreground bool) error {
 		Listeners:           listeners,
 		Tmp:                 p.Tmp,
 		PIDFile:             p.pidFile,
-		Output:              out,
+		Output:              childOut,
 		Logger:              log,
 		Notify:              notify,
 		ReadyTimeout:        dcfg.ReadyTimeout,

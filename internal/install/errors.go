@@ -21,12 +21,6 @@ var (
 	ErrNoChecksum = errors.New("release tarball has no checksum")
 	// ErrChecksumMismatch: the tarball's SHA-256 differs from its .sha256 file.
 	ErrChecksumMismatch = errors.New("release tarball does not match its checksum")
-	// ErrNoSpace: the file system holding the root has less space free
-	// than the release unpacks to.
-	ErrNoSpace = errors.New("not enough free space to unpack the release")
-	// ErrWrite: writing the unpacked files failed (a full disk, a quota,
-	// an I/O error): the tarball itself is fine.
-	ErrWrite = errors.New("writing the unpacked release failed")
 	// ErrDamaged: the tarball is not a readable gzip-compressed tar.
 	ErrDamaged = errors.New("release tarball is damaged")
 	// ErrUnsafeEntry: the tarball holds an entry that unpacking must not
@@ -44,6 +38,14 @@ var (
 	// ErrState: the RELEASES file cannot be read or the requested state
 	// change is not allowed.
 	ErrState = errors.New("release state")
+	// ErrNoSpace: the file system of the root has too little space (or
+	// the user's quota is used up) for the release to unpack; returned
+	// before anything is written when the tarball's release.json says so
+	// (see [SpaceError]), and for writes that fail with ENOSPC or EDQUOT.
+	ErrNoSpace = errors.New("not enough free space to unpack the release")
+	// ErrWrite: writing the unpacked release failed (an I/O error of the
+	// disk, for instance); the tarball itself was read fine.
+	ErrWrite = errors.New("writing the unpacked release failed")
 	// ErrBusy: another process is changing the installed releases.
 	ErrBusy = errors.New("installed releases are being changed by another process")
 )
@@ -101,3 +103,38 @@ func (e *StateFileError) Error() string {
 
 // Unwrap makes errors.Is(err, ErrState) true.
 func (e *StateFileError) Unwrap() error { return ErrState }
+
+// SpaceError reports that the release needs more space than the root's
+// file system has free. Nothing under the root was changed.
+type SpaceError struct {
+	// Root is the release root.
+	Root string
+	// Version is the release that was to be unpacked.
+	Version string
+	// Need is the space the release's files take, in bytes.
+	Need int64
+	// Free is the space available to the user under Root, in bytes.
+	Free int64
+}
+
+func (e *SpaceError) Error() string {
+	return fmt.Sprintf("%s: release %s needs %s to unpack, but the file system of %s has %s free; nothing was installed: free at least %s there (old releases' directories under releases/ that no longer run, old logs) and retry",
+		ErrNoSpace, e.Version, formatBytes(e.Need), e.Root, formatBytes(e.Free), formatBytes(e.Need-e.Free))
+}
+
+// Unwrap makes errors.Is(err, ErrNoSpace) true.
+func (e *SpaceError) Unwrap() error { return ErrNoSpace }
+
+// formatBytes writes n in bytes and, from a KiB on, in binary units.
+func formatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	f, i := float64(n), 0
+	for f >= unit && i < 4 {
+		f /= unit
+		i++
+	}
+	return fmt.Sprintf("%.1f %ciB (%d bytes)", f, "KMGT"[i-1], n)
+}

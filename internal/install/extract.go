@@ -243,7 +243,7 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header) error {
 			return nil
 		}
 		if err := os.Mkdir(dst, 0o755); err != nil {
-			return fmt.Errorf("unpack %s: %w", raw, err)
+			return x.writeError(raw, err)
 		}
 		x.dirs = append(x.dirs, name)
 		return x.add(raw, name, kindDir)
@@ -263,7 +263,7 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header) error {
 			}
 		}
 		if err := os.Symlink(hdr.Linkname, dst); err != nil {
-			return fmt.Errorf("unpack %s: %w", raw, err)
+			return x.writeError(raw, err)
 		}
 		return x.add(raw, name, kindSymlink)
 	default: // tar.TypeLink
@@ -272,7 +272,7 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header) error {
 			return x.reject(raw, ErrUnsafeEntry, "is a hard link to %q, which is not a file unpacked before it into %s/", hdr.Linkname, x.relDir)
 		}
 		if err := os.Link(filepath.Join(x.stage, filepath.FromSlash(target)), dst); err != nil {
-			return fmt.Errorf("unpack %s: %w", raw, err)
+			return x.writeError(raw, err)
 		}
 		return x.add(raw, name, kindFile)
 	}
@@ -298,7 +298,7 @@ func (x *extractor) checkPlace(raw, name string, isDir bool) error {
 	for i := len(missing) - 1; i >= 0; i-- {
 		d := missing[i]
 		if err := os.Mkdir(filepath.Join(x.stage, filepath.FromSlash(d)), 0o755); err != nil {
-			return fmt.Errorf("unpack %s: %w", raw, err)
+			return x.writeError(raw, err)
 		}
 		x.nodes[d] = &node{kind: kindDir}
 		x.dirs = append(x.dirs, d)
@@ -353,43 +353,56 @@ func (x *extractor) writeFile(tr *tar.Reader, dst string, hdr *tar.Header) error
 	}
 	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, perm)
 	if err != nil {
-		return fmt.Errorf("unpack %s: %w", hdr.Name, err)
+		return x.writeError(hdr.Name, err)
 	}
-	w := &fileWriter{f: f}
+	w := &tagWriter{w: f}
 	n, err := io.Copy(w, tr)
 	if err == nil && n != hdr.Size {
 		err = io.ErrUnexpectedEOF
 	}
-	if w.err != nil {
-		f.Close()
-		return fmt.Errorf("%w: %s: %v; the tarball is fine: free space (or fix the disk) where the root is and retry", ErrWrite, dst, w.err)
-	}
 	if err != nil {
 		f.Close()
+		if w.err != nil { // the disk, not the tarball
+			return x.writeError(hdr.Name, w.err)
+		}
 		return x.readError(hdr.Name, err)
 	}
 	if err := f.Chmod(perm); err != nil { // the umask may have narrowed it
 		f.Close()
-		return fmt.Errorf("unpack %s: %w", hdr.Name, err)
+		return x.writeError(hdr.Name, err)
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return fmt.Errorf("unpack %s: %w", hdr.Name, err)
+		return x.writeError(hdr.Name, err)
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return x.writeError(hdr.Name, err)
+	}
+	return nil
 }
 
-// fileWriter tells a failed write (a full disk) from a failed read of the
-// tarball, which io.Copy returns alike.
-type fileWriter struct {
-	f   *os.File
+// tagWriter remembers the error of its writer, so that a failed copy can
+// tell a write error (the disk) from a read error (the tarball).
+type tagWriter struct {
+	w   io.Writer
 	err error
 }
 
-func (w *fileWriter) Write(p []byte) (int, error) {
-	n, err := w.f.Write(p)
+func (t *tagWriter) Write(p []byte) (int, error) {
+	n, err := t.w.Write(p)
 	if err != nil {
-		w.err = err
+		t.err = err
 	}
 	return n, err
+}
+
+// writeError reports a failure to create or write entry under the staging
+// directory: the disk's error (out of space, quota, I/O), not the
+// tarball's.
+func (x *extractor) writeError(entry string, err error) error {
+	where := filepath.Dir(filepath.Dir(x.stage)) // the root
+	if isNoSpace(err) {
+		return fmt.Errorf("%w: writing %s of release %s under %s failed: %v; nothing was installed: free space on that file system (or raise the quota) and retry", ErrNoSpace, entry, x.vsn, where, err)
+	}
+	return fmt.Errorf("%w: writing %s of release %s under %s failed: %v; nothing was installed: the tarball was read fine, check the disk (dmesg) and retry", ErrWrite, entry, x.vsn, where, err)
 }

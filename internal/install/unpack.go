@@ -3,7 +3,6 @@ package install
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -86,6 +85,9 @@ func defaultTarget(t string) string {
 // records it as unpacked in RELEASES. In order:
 //
 //  1. the tarball's SHA-256 is checked against its .sha256 file;
+//     staging directories an unpack killed midway left are removed, and
+//     the space its release.json says the release takes is checked
+//     against the space free on the root's file system ([SpaceError]);
 //  2. it is unpacked into a staging directory under ROOT/releases/,
 //     refusing absolute names, "..", links that leave releases/VSN/, hard
 //     links to anything but a file unpacked before, devices, pipes,
@@ -114,8 +116,6 @@ func (r *Root) Unpack(vsn string, opts UnpackOptions) (*UnpackResult, error) {
 		return nil, err
 	}
 	defer unlock()
-	// What a killed unpack left would hold the disk space this one needs.
-	r.removeStale()
 	rs, err := r.Releases()
 	if err != nil {
 		return nil, err
@@ -138,8 +138,16 @@ func (r *Root) Unpack(vsn string, opts UnpackOptions) (*UnpackResult, error) {
 		return nil, err
 	}
 	defer f.Close()
-	if err := r.checkSpace(f); err != nil {
+
+	// What an unpack killed midway left (a staging directory can hold a
+	// whole release) would otherwise take the space this one needs.
+	r.removeStale()
+	x := newExtractor(tarball, "", r.name, vsn, opts.MaxSize, opts.MaxEntries)
+	if err := r.checkSpace(f, x); err != nil {
 		return nil, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("read %s: %w", tarball, err)
 	}
 
 	stage, err := os.MkdirTemp(r.releasesDir(), ".unpack-"+vsn+"-")
@@ -148,7 +156,7 @@ func (r *Root) Unpack(vsn string, opts UnpackOptions) (*UnpackResult, error) {
 	}
 	defer os.RemoveAll(stage)
 
-	x := newExtractor(tarball, stage, r.name, vsn, opts.MaxSize, opts.MaxEntries)
+	x.stage = stage
 	h := sha256.New()
 	if err := x.extract(io.TeeReader(f, h)); err != nil {
 		return nil, err
@@ -494,31 +502,3 @@ func (res *UnpackResult) Undo() error {
 	}
 	return nil
 }
-
-// checkSpace refuses to unpack tarball f when the file system holding
-// ROOT/releases has less space free than the tar stream inside it (the
-// size gzip records in its last four bytes, modulo 4 GiB; the release is
-// bounded well below that), plus the root's share of a margin for
-// directories.
-func (r *Root) checkSpace(f *os.File) error {
-	st, err := f.Stat()
-	if err != nil || st.Size() < 4 {
-		return nil // unreadable: extraction reports it
-	}
-	var tail [4]byte
-	if _, err := f.ReadAt(tail[:], st.Size()-4); err != nil {
-		return nil
-	}
-	need := uint64(binary.LittleEndian.Uint32(tail[:])) + 1<<20
-	free, err := freeBytes(r.releasesDir())
-	if err != nil {
-		return nil // not knowable here: writing reports a full disk
-	}
-	if need > free {
-		return fmt.Errorf("%w: %s unpacks to about %s, and the file system holding %s has %s free; free space there (releases prune removes old releases' directories) and retry",
-			ErrNoSpace, f.Name(), mib(need), r.dir, mib(free))
-	}
-	return nil
-}
-
-func mib(n uint64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }

@@ -59,7 +59,8 @@ type Config struct {
 	PIDFile string
 
 	// Output receives what generations write to stdout and stderr, line by
-	// line. Default: os.Stderr.
+	// line; an Output with a Flush() error method (a logbuf.Writer) is
+	// flushed when a generation's output ends. Default: os.Stderr.
 	Output io.Writer
 	// Logger receives the supervisor's own messages. Default: discarded.
 	Logger *slog.Logger

@@ -156,6 +156,11 @@ func (s *Supervisor) spawn(n int, rel Release, handoff string) *generation {
 		defer g.wg.Done()
 		copyLines(io.MultiWriter(s.cfg.Output, g.tail), pr)
 		pr.Close()
+		// The generation is gone: what it wrote last, often why it
+		// died, is not left waiting in a batch of Output.
+		if f, ok := s.cfg.Output.(interface{ Flush() error }); ok {
+			f.Flush()
+		}
 	}()
 	go func() {
 		defer g.wg.Done()
