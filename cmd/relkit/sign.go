@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -63,11 +64,16 @@ func loadSecretKey(e *osEnv, file string) (minisign.PrivateKey, error) {
 
 // signTarball writes tarball+".minisig".
 func signTarball(e *osEnv, priv minisign.PrivateKey, tarball string) error {
-	data, err := os.ReadFile(tarball)
+	f, err := os.Open(tarball)
 	if err != nil {
 		return err
 	}
-	sig := minisign.SignWithComments(priv, data, "file:"+filepath.Base(tarball), "signature from relkit")
+	defer f.Close()
+	rd := minisign.NewReader(f)
+	if _, err := io.Copy(io.Discard, rd); err != nil {
+		return err
+	}
+	sig := rd.SignWithComments(priv, "file:"+filepath.Base(tarball), "signature from relkit")
 	if err := os.WriteFile(tarball+".minisig", sig, 0o644); err != nil {
 		return err
 	}

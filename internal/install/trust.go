@@ -3,6 +3,7 @@ package install
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -70,11 +71,19 @@ func verifySignature(tarball string, trusted []string) error {
 	if key == nil {
 		return fmt.Errorf("%w: %s is signed by key %s, which this release does not trust (trusted: %s)", ErrUntrusted, tarball, found, trustedIDs)
 	}
-	msg, err := os.ReadFile(tarball)
+	if sig.Algorithm != minisign.HashEdDSA {
+		return fmt.Errorf("%w: %s is a legacy (non-prehashed) minisign signature; sign again with relkit sign or minisign -S", ErrUntrusted, sigFile)
+	}
+	f, err := os.Open(tarball)
 	if err != nil {
 		return err
 	}
-	if !minisign.Verify(*key, msg, sigData) {
+	defer f.Close()
+	rd := minisign.NewReader(f)
+	if _, err := io.Copy(io.Discard, rd); err != nil {
+		return fmt.Errorf("read %s: %w", tarball, err)
+	}
+	if !rd.Verify(*key, sigData) {
 		return fmt.Errorf("%w: the signature %s (key %s) does not match the bytes of %s: the tarball was changed after it was signed; copy the signed tarball again", ErrUntrusted, sigFile, found, tarball)
 	}
 	return nil
