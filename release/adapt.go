@@ -28,6 +28,7 @@ type app struct {
 	defaults      map[string]string
 	handoff       Handoff
 	migrations    fs.FS
+	trustedKeys   []string
 }
 
 // check is an App.Checks entry.
@@ -64,6 +65,7 @@ func (a App[C]) plain() *app {
 		defaults:      a.Defaults,
 		handoff:       a.Handoff,
 		migrations:    a.Migrations,
+		trustedKeys:   a.TrustedKeys,
 		tasks:         make(map[string]task, len(a.Tasks)),
 	}
 	if p.name == "" {

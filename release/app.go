@@ -66,6 +66,17 @@ type App[C any] struct {
 	// NNN_name.up.sql / NNN_name.down.sql files at its root. Nil: the app
 	// has no migrations.
 	Migrations fs.FS
+
+	// TrustedKeys are the minisign public keys (the "RW..." line of a
+	// .pub file relkit keygen writes) whose signatures upgrade and unpack
+	// accept. When set, a tarball without a valid TARBALL.minisig by one of
+	// them is refused before anything is unpacked. The keys live in the
+	// running binary, not next to the tarball, so whoever can replace a
+	// tarball and its .sha256 cannot make it installable. Rotation: a
+	// release signed by an old key lists the old and the new key; the
+	// next one may be signed by the new key. Default nil: tarballs are
+	// checked against their .sha256 only.
+	TrustedKeys []string
 }
 
 // ServerOptions are the settings of the HTTP server that are the

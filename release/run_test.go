@@ -39,7 +39,7 @@ func TestRun(t *testing.T) {
 		{name: "hidden command not in help", args: []string{"help"}, wantCode: 0},
 		{name: "version", args: []string{"version"}, wantCode: 0, wantStdout: "testapp 1.2.3\n"},
 		{name: "version -v", args: []string{"version", "-v"}, wantCode: 0,
-			stdoutHas: []string{"testapp 1.2.3\n", "revision: ", "go: go1.", "platform: "}},
+			stdoutHas: []string{"testapp 1.2.3\n", "revision: ", "go: go1.", "platform: ", "signatures: releases are not signature-checked"}},
 		{name: "unknown flag", args: []string{"version", "-x"}, wantCode: 64,
 			wantStderr: "Error: flag provided but not defined: -x\nTry: testapp version -h\n"},
 		{name: "command help", args: []string{"gen-secret", "-h"}, wantCode: 0,

@@ -85,7 +85,7 @@ func (r *runner) switchRelease(ctx context.Context, req switchRequest) error {
 	_, notInstalled := root.Manifest(req.version)
 	switch {
 	case req.unpack && (notInstalled != nil || req.tarball != ""):
-		res, err := root.Unpack(req.version, install.UnpackOptions{Tarball: req.tarball})
+		res, err := root.Unpack(req.version, install.UnpackOptions{Tarball: req.tarball, TrustedKeys: r.app.trustedKeys})
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"strings"
+
+	"github.com/relkit/relkit/internal/install"
 )
 
 // version is set at build time by relkit build:
@@ -64,5 +67,23 @@ func (c *versionCommand) run(_ context.Context, r *runner, args []string) error 
 		fmt.Fprintf(r.stdout, "commit time: %s\n", built)
 	}
 	fmt.Fprintf(r.stdout, "go: %s\nplatform: %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(r.stdout, "signatures: %s\n", r.app.signaturePolicy())
 	return nil
+}
+
+// signaturePolicy says which tarballs upgrade accepts: signed by one of
+// the trusted key IDs, or any with a matching .sha256.
+func (a *app) signaturePolicy() string {
+	if len(a.trustedKeys) == 0 {
+		return "releases are not signature-checked (no release.App.TrustedKeys)"
+	}
+	keys, err := install.ParseTrustedKeys(a.trustedKeys)
+	if err != nil {
+		return err.Error()
+	}
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = fmt.Sprintf("%016X", k.ID())
+	}
+	return "upgrade accepts only tarballs signed by key " + strings.Join(ids, ", ")
 }

@@ -27,6 +27,7 @@ type buildFlags struct {
 	targets  string
 	out      string
 	tar      bool
+	sign     string
 	overlays string
 	strip    bool
 	tags     string
@@ -59,6 +60,7 @@ targets give one image index. The same commit gives the same digest.`,
 			fs.StringVar(&f.version, "version", "", "release version (default: the version the app declares in release.App.Version)")
 			fs.StringVar(&f.targets, "target", "", "comma-separated GOOS/GOARCH targets, e.g. linux/amd64,linux/arm64 (default: the go command's GOOS/GOARCH)")
 			fs.StringVar(&f.out, "o", "", "output directory (default: _build/rel in the app's module root)")
+			fs.StringVar(&f.sign, "sign", "", "with -tar: sign each tarball with this minisign secret key (relkit keygen), writing TARBALL.minisig")
 			fs.BoolVar(&f.tar, "tar", false, "also write NAME-VSN-OS-ARCH.tar.gz and .sha256 into the output directory")
 			fs.StringVar(&f.overlays, "overlays", "", "directory copied into the release root (default: rel/overlays in the package directory, else in the module root, when present)")
 			fs.BoolVar(&f.strip, "strip", true, "strip the symbol table and DWARF data (-ldflags \"-s -w\"); -strip=false keeps them for debuggers")
@@ -108,6 +110,9 @@ type releaseResult struct {
 }
 
 func runBuild(ctx context.Context, e *osEnv, f buildFlags, args []string) error {
+	if f.sign != "" && !f.tar {
+		return usagef("relkit build -tar -sign "+f.sign, "-sign signs the tarball: add -tar")
+	}
 	if f.version != "" {
 		if err := checkVersion(f.version); err != nil {
 			return usagef("relkit help build", "-version: %v", err)
@@ -212,6 +217,15 @@ func runBuild(ctx context.Context, e *osEnv, f buildFlags, args []string) error 
 			r.tarball = filepath.Join(out, reltar.Name(m.Name, m.Version, m.OS, m.Arch))
 			if r.sum, err = reltar.WriteFile(r.tarball, dir, m); err != nil {
 				return err
+			}
+			if f.sign != "" {
+				priv, err := loadSecretKey(e, f.sign)
+				if err != nil {
+					return err
+				}
+				if err := signTarball(e, priv, r.tarball); err != nil {
+					return err
+				}
 			}
 		}
 		results = append(results, r)

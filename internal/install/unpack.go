@@ -35,6 +35,11 @@ type UnpackOptions struct {
 	// MaxEntries bounds the number of tarball entries. Default 0:
 	// DefaultMaxEntries (10 000).
 	MaxEntries int
+	// TrustedKeys are minisign public keys ("RW..." lines); when set, the
+	// tarball must carry a valid signature in Tarball+".minisig" by one
+	// of them, checked before anything is unpacked (see trust.go).
+	// Default nil: no signature check.
+	TrustedKeys []string
 }
 
 // UnpackResult describes a release [Root.Unpack] installed.
@@ -131,6 +136,9 @@ func (r *Root) Unpack(vsn string, opts UnpackOptions) (*UnpackResult, error) {
 			return nil, err
 		}
 	} else if tarball, err = filepath.Abs(tarball); err != nil {
+		return nil, err
+	}
+	if err := verifySignature(tarball, opts.TrustedKeys); err != nil {
 		return nil, err
 	}
 	f, sum, err := openVerified(tarball)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"aead.dev/minisign"
+
 	"github.com/relkit/relkit/internal/install"
 )
 
@@ -31,6 +33,39 @@ func BenchmarkUnpack(b *testing.B) {
 		must(b, err)
 		b.StartTimer()
 		if _, err := root.Unpack("1.1.0", install.UnpackOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkUnpackSigned is BenchmarkUnpack with a trusted key and the
+// tarball's minisign signature: the difference is what the signature
+// check costs an upgrade. Run both interleaved:
+//
+//	go test -run '^$' -bench 'Unpack(Signed)?$' -count 6 ./internal/install/
+func BenchmarkUnpackSigned(b *testing.B) {
+	bin := make([]byte, 16<<20)
+	rand.Read(bin)
+	r := rel{name: "app", vsn: "1.1.0", binary: string(bin)}
+	data := tarGz(b, entries(b, r))
+	pub, priv, err := minisign.GenerateKey(rand.Reader)
+	must(b, err)
+	sig := signPrehashed(priv, data)
+	trusted := []string{pub.String()}
+	b.SetBytes(int64(len(bin)))
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		dir := filepath.Join(b.TempDir(), fmt.Sprint(i))
+		must(b, os.MkdirAll(dir, 0o755))
+		writeTree(b, dir, v1)
+		tarball := filepath.Join(dir, "releases", "1.1.0", tarballName(r))
+		writeTarball(b, tarball, data)
+		must(b, os.WriteFile(install.SignatureFile(tarball), sig, 0o644))
+		root, err := install.Open(dir, "app")
+		must(b, err)
+		b.StartTimer()
+		if _, err := root.Unpack("1.1.0", install.UnpackOptions{TrustedKeys: trusted}); err != nil {
 			b.Fatal(err)
 		}
 	}
