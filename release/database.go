@@ -90,6 +90,12 @@ func (r *runner) prepareDatabase(ctx context.Context, base *runtimeconfig.Base, 
 		log.Warn("starting on a database migrated by a newer release (MIGRATE_ALLOW_NEWER_SCHEMA=true)", "err", err)
 		return nil
 	case errors.Is(err, migratehook.ErrNewerSchema):
+		if v, verr := m.SchemaVersion(ctx); verr == nil {
+			if newer := r.newerSchemaRelease(v); newer != "" {
+				log.Warn("starting on a database migrated by installed release "+newer+" (started by the supervisor, after a failed upgrade or for downgrade -rollback)", "schema_version", v)
+				return nil
+			}
+		}
 		return fmt.Errorf("refusing to start: %w\nSet MIGRATE_ALLOW_NEWER_SCHEMA=true to start anyway, if this release works with the newer schema", err)
 	case mc.OnStart:
 		return fmt.Errorf("migrations at start (MIGRATE_ON_START=true) failed: %w", migrateError(err, mc))

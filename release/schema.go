@@ -60,8 +60,8 @@ func checkSchema(ctx context.Context, name string, root *install.Root, running, 
 		if v <= targetTop {
 			return nil
 		}
-		return fmt.Errorf("the database's schema is at version %d, newer than release %s knows (its newest migration is %s); roll the database back first, with the running release, which has the down files:\n  %s\nthen run: %s downgrade %s",
-			v, target, migrationName(targetTop), rollbackCommandLine(name, runningVersions, targetTop, v), name, target)
+		return fmt.Errorf("the database's schema is at version %d, newer than release %s knows (its newest migration is %s); %s downgrade %s -rollback switches to %s, then reverts the newer migrations with the running release's down files",
+			v, target, migrationName(targetTop), name, target, target)
 	}
 	runningTop := install.NoMigrations
 	if n := len(runningVersions); n > 0 {

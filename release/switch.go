@@ -23,6 +23,12 @@ type switchRequest struct {
 	unpack  bool
 	// force skips the database schema check.
 	force bool
+	// before runs once the release is unpacked and checked, before the
+	// switch, with the running release (upgrade's migrations, see expand.go); a failure undoes the
+	// unpack. after runs once the switch is permanent, with the release
+	// that ran before (downgrade -rollback's reverts, see contract.go).
+	before func(ctx context.Context, root *install.Root, running string) error
+	after  func(ctx context.Context, root *install.Root, previous string) error
 }
 
 // switchRelease switches the running system to release req.version, as
@@ -126,6 +132,12 @@ func (r *runner) switchRelease(ctx context.Context, req switchRequest) error {
 		}
 	}
 
+	if req.before != nil {
+		if err := req.before(ctx, root, info.Version); err != nil {
+			return undo(err)
+		}
+	}
+
 	// The new release may take UPGRADE_TIMEOUT to become ready, after the
 	// old one handed over its state; the old one then drains.
 	cctx, cancel := context.WithTimeout(ctx, dcfg.UpgradeTimeout+dcfg.stopTimeout()+time.Minute)
@@ -169,6 +181,9 @@ func (r *runner) switchRelease(ctx context.Context, req switchRequest) error {
 		return fmt.Errorf("release %s runs now (app pid %d) but is not permanent: %w; bin/%s still starts the previous release", req.version, res.PID, err, r.app.name)
 	}
 	fmt.Fprintf(r.stdout, "Made release %s permanent\n", req.version)
+	if req.after != nil {
+		return req.after(ctx, root, info.Version)
+	}
 	return nil
 }
 

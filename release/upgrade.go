@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"strings"
+
+	"github.com/relkit/relkit/internal/install"
 )
 
 const upgradeSummary = "switch the running system to release VSN without dropping a connection: unpack, install, make permanent"
@@ -12,7 +14,8 @@ const upgradeSummary = "switch the running system to release VSN without droppin
 // upgradeCommand unpacks release VSN next to the running one and switches
 // the running system to it (see switchRelease).
 type upgradeCommand struct {
-	tarball string
+	tarball   string
+	noMigrate bool
 }
 
 func (c *upgradeCommand) run(ctx context.Context, r *runner, args []string) error {
@@ -27,13 +30,25 @@ then starts VSN. If the new release exits or is not ready in time, the old
 one keeps serving, what was unpacked is removed, releases/RELEASES is left
 as it was, and upgrade exits 1 with the new release's last lines of output.
 A release installed already (the releases command lists them) is switched to
-without unpacking.`)
+without unpacking.
+
+Before switching, when VSN has migrations the database (DATABASE_URL) lacks,
+upgrade applies them with VSN's binary (releases/VSN/NAME migrate) while the
+old release serves, and prints "Migrated database to version N"; the old
+release must therefore work with VSN's schema (expand now, contract in a
+later release). If the switch then fails, the old release keeps serving on
+the newer schema. -no-migrate skips this, for teams that migrate separately.`)
 	fs.StringVar(&c.tarball, "tarball", "", "the release tarball to install (its checksum in PATH.sha256); default: the one in releases/VSN/")
+	fs.BoolVar(&c.noMigrate, "no-migrate", false, "switch without applying VSN's pending migrations first (they were applied separately)")
 	vsn, err := r.parseVersion(fs, args, "upgrade 1.1.0")
 	if err != nil {
 		return err
 	}
-	return r.switchRelease(ctx, switchRequest{cmd: "upgrade", version: vsn, tarball: c.tarball, unpack: true})
+	req := switchRequest{cmd: "upgrade", version: vsn, tarball: c.tarball, unpack: true}
+	if !c.noMigrate {
+		req.before = func(ctx context.Context, root *install.Root, _ string) error { return r.expand(ctx, root, vsn) }
+	}
+	return r.switchRelease(ctx, req)
 }
 
 // parseVersion parses a command line of one VSN argument and flags, given

@@ -118,7 +118,7 @@ func TestLinks(t *testing.T) {
 
 	before := s.snapshot()
 	code, stdout, stderr := s.run("downgrade", "1.0.0")
-	want := "Error: the database's schema is at version 3, newer than release 1.0.0 knows (its newest migration is 2); roll the database back first, with the running release, which has the down files:\n  links rollback -to 3\nthen run: links downgrade 1.0.0\n"
+	want := "Error: the database's schema is at version 3, newer than release 1.0.0 knows (its newest migration is 2); links downgrade 1.0.0 -rollback switches to 1.0.0, then reverts the newer migrations with the running release's down files\n"
 	if code != 1 || stdout != "" || stderr != want {
 		t.Errorf("downgrade below the database's schema: want exit 1 and\n%s\ngot %d %q\n%s", want, code, stdout, stderr)
 	}
