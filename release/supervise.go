@@ -12,6 +12,7 @@ import (
 
 	"github.com/relkit/relkit/internal/control"
 	"github.com/relkit/relkit/internal/handover"
+	"github.com/relkit/relkit/internal/install"
 	"github.com/relkit/relkit/internal/logfile"
 	"github.com/relkit/relkit/internal/pidfile"
 	"github.com/relkit/relkit/internal/relspec"
@@ -131,6 +132,14 @@ func (r *runner) runSupervisor(ctx context.Context, foreground bool) error {
 	if err := supervisor.BecomeSubreaper(); err != nil {
 		log.Warn("cannot become the child subreaper; orphans of the app are reaped by init", "err", err)
 	}
+	var recorder supervisor.Recorder
+	if p.Assembled {
+		root, err := install.Open(p.Root, r.app.name)
+		if err != nil {
+			return fail(ExitFailure, err)
+		}
+		recorder = &switchRecorder{root: root, log: log}
+	}
 	sup, err := supervisor.New(supervisor.Config{
 		Name: r.app.name, Version: r.app.version, Root: p.Root,
 		Binary:              exe,
@@ -148,6 +157,8 @@ func (r *runner) runSupervisor(ctx context.Context, foreground bool) error {
 		StopTimeout:         dcfg.stopTimeout(),
 		MaxRestarts:         maxRestarts(dcfg.HeartMaxRestarts),
 		RestartWindow:       dcfg.HeartWindow,
+		Recorder:            recorder,
+		Probation:           probation(dcfg.UpgradeProbation),
 		ReapOrphans:         true,
 		Signals:             sigs,
 	})
@@ -186,6 +197,15 @@ func maxRestarts(n int) int {
 		return -1
 	}
 	return n
+}
+
+// probation maps UPGRADE_PROBATION (0: off) to the supervisor's
+// convention (negative: off).
+func probation(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // redirectStdio points the process's stdout and stderr at the log file, so

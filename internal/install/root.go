@@ -265,6 +265,22 @@ func (r *Root) MakeCurrent(vsn string) error {
 		return err
 	}
 	defer unlock()
+	return r.makeCurrent(vsn)
+}
+
+// Commit records that release vsn runs and is the one bin/NAME starts:
+// [Root.MakeCurrent] then [Root.MakePermanent], without taking the change
+// lock. It is for the supervisor, which commits a switch on behalf of the
+// upgrade command holding the lock (and waiting on the supervisor), or
+// on its own at a probation rollback, when no command runs.
+func (r *Root) Commit(vsn string) error {
+	if err := r.makeCurrent(vsn); err != nil {
+		return err
+	}
+	return r.makePermanent(vsn)
+}
+
+func (r *Root) makeCurrent(vsn string) error {
 	rs, err := r.Releases()
 	if err != nil {
 		return err
@@ -288,6 +304,10 @@ func (r *Root) MakePermanent(vsn string) error {
 		return err
 	}
 	defer unlock()
+	return r.makePermanent(vsn)
+}
+
+func (r *Root) makePermanent(vsn string) error {
 	rs, err := r.Releases()
 	if err != nil {
 		return err
