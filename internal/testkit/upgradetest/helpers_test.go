@@ -86,6 +86,8 @@ var (
 	helloV1   = &build{pkg: "./examples/hello", version: "1.0.0"}
 	helloV2   = &build{pkg: "./examples/hello", version: "2.0.0"}
 	crashV2   = &build{pkg: "./internal/testkit/upgradetest/testdata/crashhello", version: "2.0.0"}
+	slowV2    = &build{pkg: "./internal/testkit/upgradetest/testdata/slowhello", version: "2.0.0"}
+	lateV2    = &build{pkg: "./internal/testkit/upgradetest/testdata/latecrash", version: "2.0.0"}
 	counterV1 = &build{pkg: "./internal/testkit/upgradetest/testdata/counter", version: "1.0.0"}
 	counterV2 = &build{pkg: "./internal/testkit/upgradetest/testdata/counter", version: "2.0.0", tags: "format2"}
 )

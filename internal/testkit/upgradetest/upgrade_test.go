@@ -144,8 +144,8 @@ func TestUpgradeAndDowngrade(t *testing.T) {
 	s.checkNonblocking("after the downgrade")
 	n.waitFor(t, seen, fmt.Sprintf("READY=1 MAINPID=%d STATUS=hello 1.0.0 serving", pid))
 
-	if code, _, stderr := s.run("downgrade", "1.0.0"); code != 1 || !strings.Contains(stderr, "release 1.0.0 is running already") {
-		t.Errorf("downgrade to the running release: want exit 1 saying so, got %d %q", code, stderr)
+	if code, stdout, stderr := s.run("downgrade", "1.0.0"); code != 0 || stdout != "1.0.0 is running already; nothing to do\n" {
+		t.Errorf("downgrade to the running release: want exit 0 saying so, got %d %q %q", code, stdout, stderr)
 	}
 	if code, _, stderr := s.run("downgrade", "0.9.0"); code != 1 || !strings.Contains(stderr, "release 0.9.0: ") || !strings.Contains(stderr, "unpack the release first") {
 		t.Errorf("downgrade to a release not installed: want exit 1 saying so, got %d %q", code, stderr)
