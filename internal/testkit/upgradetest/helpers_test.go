@@ -310,11 +310,12 @@ func (s *system) put(vsn, tarball string) {
 // pid is the PID of start (the supervisor): the process systemd knows.
 func (s *system) pid() int { return s.cmd.Process.Pid }
 
-// snapshot describes every entry of the root but tmp/ and log/ (which the
-// running system writes).
+// snapshot describes every entry of the root but tmp/, log/ and
+// releases/HISTORY (which the running system writes; a failed switch
+// appends its line to HISTORY).
 func (s *system) snapshot() map[string]string {
 	s.t.Helper()
-	return testkit.Snapshot(s.t, s.root, "tmp", "log")
+	return testkit.Snapshot(s.t, s.root, "tmp", "log", filepath.Join("releases", "HISTORY"))
 }
 
 func (s *system) readFile(rel string) string {
