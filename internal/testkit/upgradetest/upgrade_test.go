@@ -197,6 +197,9 @@ func TestFailedUpgradeKeepsTheRunningRelease(t *testing.T) {
 	if d := testkit.Diff(before, s.snapshot()); d != "" {
 		t.Errorf("the failed upgrade changed the root:\n%s", d)
 	}
+	if hist := s.mustRun("releases", "-history"); !strings.Contains(hist, "\t1.0.0\t2.0.0\tupgrade failed: ") {
+		t.Errorf("releases -history: want the failed upgrade's line, got:\n%s", hist)
+	}
 
 	s.put("2.0.0", good) // the fixed build of the same version
 	if want, got := "Unpacked release 2.0.0\nInstalled release 2.0.0\nMade release 2.0.0 permanent\n", s.mustRun("upgrade", "2.0.0"); want != got {
