@@ -18,7 +18,9 @@ const releasesSummary = "list the installed releases, their state (unpacked, cur
 type releasesCommand struct{}
 
 func (c *releasesCommand) run(ctx context.Context, r *runner, args []string) error {
-	if err := r.noArgs(r.flags("releases", "", releasesSummary), args, "releases"); err != nil {
+	fs := r.flags("releases", "[-history]", releasesSummary)
+	history := fs.Bool("history", false, "print releases/HISTORY, the switches the supervisor committed or that failed (time, user, from, to, result, duration)")
+	if err := r.noArgs(fs, args, "releases"); err != nil {
 		return err
 	}
 	p, err := r.settings.Paths()
@@ -31,6 +33,9 @@ func (c *releasesCommand) run(ctx context.Context, r *runner, args []string) err
 	root, err := install.Open(p.Root, r.app.name)
 	if err != nil {
 		return err
+	}
+	if *history {
+		return printHistory(r.stdout, p.Root)
 	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	info, perr := control.Ping(pctx, p.socket)

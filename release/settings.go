@@ -223,6 +223,7 @@ type releaseSettings struct {
 	HeartWindow      time.Duration `env:"RELEASE_HEART_WINDOW" envDefault:"60s" desc:"window in which RELEASE_HEART_MAX_RESTARTS counts crashes"`
 	Supervise        *bool         `env:"RELEASE_SUPERVISE" desc:"start of an assembled release runs under its supervisor, so upgrades keep the PID; false: one process (no upgrade, restart or heart), e.g. where Kubernetes replaces pods"`
 	UpgradeTimeout   time.Duration `env:"UPGRADE_TIMEOUT" envDefault:"60s" desc:"how long the new release may take to become ready at upgrade and downgrade; the old one serves meanwhile, and keeps serving if it times out"`
+	UpgradeProbation time.Duration `env:"UPGRADE_PROBATION" envDefault:"60s" desc:"window after an upgrade or downgrade in which a crash of the new release switches back to the previous one; 0 turns it off"`
 	ShutdownTimeout  time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s"`
 }
 
@@ -234,6 +235,9 @@ func (c *releaseSettings) Validate() error {
 	}
 	if c.HeartMaxRestarts < 0 {
 		errs = append(errs, runtimeconfig.FieldError{Var: "RELEASE_HEART_MAX_RESTARTS", Message: fmt.Sprintf("want 0 (no restarts) or more, got %d", c.HeartMaxRestarts)})
+	}
+	if c.UpgradeProbation < 0 {
+		errs = append(errs, runtimeconfig.FieldError{Var: "UPGRADE_PROBATION", Message: "want 0 (off) or a positive duration such as 60s"})
 	}
 	for _, d := range []struct {
 		name string

@@ -140,6 +140,14 @@ func (r *runner) runSupervisor(ctx context.Context, foreground bool) error {
 	if err := supervisor.BecomeSubreaper(); err != nil {
 		log.Warn("cannot become the child subreaper; orphans of the app are reaped by init", "err", err)
 	}
+	var recorder supervisor.Recorder
+	if p.Assembled {
+		root, err := install.Open(p.Root, r.app.name)
+		if err != nil {
+			return fail(ExitFailure, err)
+		}
+		recorder = &switchRecorder{root: root, log: log}
+	}
 	sup, err := supervisor.New(supervisor.Config{
 		Name: r.app.name, Version: r.app.version, Root: p.Root,
 		Binary:              exe,
@@ -157,9 +165,10 @@ func (r *runner) runSupervisor(ctx context.Context, foreground bool) error {
 		StopTimeout:         dcfg.stopTimeout(),
 		MaxRestarts:         maxRestarts(dcfg.HeartMaxRestarts),
 		RestartWindow:       dcfg.HeartWindow,
+		Recorder:            recorder,
+		Probation:           probation(dcfg.UpgradeProbation),
 		ReapOrphans:         true,
 		Signals:             sigs,
-		Commit:              commitSwitch(p.Root, r.app.name),
 	})
 	if err != nil {
 		return fail(failureCode(err), err)
@@ -189,19 +198,6 @@ func (r *runner) runSupervisor(ctx context.Context, foreground bool) error {
 	}
 }
 
-// commitSwitch records a switch to a release in ROOT's RELEASES and
-// bin/NAME (see [install.Root.CommitSwitch]), for the supervisor to call
-// when the new release is ready.
-func commitSwitch(root, name string) func(supervisor.Release) error {
-	return func(rel supervisor.Release) error {
-		r, err := install.Open(root, name)
-		if err != nil {
-			return err
-		}
-		return r.CommitSwitch(rel.Version)
-	}
-}
-
 // failureCode is the exit code for err: ExitConfig when a runtime
 // directory or a file in it is unsafe (the operator's setup to fix), else
 // ExitFailure.
@@ -220,6 +216,15 @@ func maxRestarts(n int) int {
 		return -1
 	}
 	return n
+}
+
+// probation maps UPGRADE_PROBATION (0: off) to the supervisor's
+// convention (negative: off).
+func probation(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // redirectStdio points the process's stdout and stderr at the log file, so

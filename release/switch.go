@@ -37,11 +37,11 @@ type switchRequest struct {
 //  1. unpack (upgrade only, when the release is not installed or -tarball
 //     is given): the tarball is verified and unpacked into releases/VSN/;
 //  2. install: the supervisor starts releases/VSN/NAME as a new generation
-//     with the listening sockets handed over and, once it is ready within
-//     UPGRADE_TIMEOUT, drains and stops the old one; RELEASES records VSN
-//     as current;
-//  3. make permanent: bin/NAME switches to VSN, RELEASES records it as
-//     permanent.
+//     with the listening sockets handed over and, the moment it is ready
+//     within UPGRADE_TIMEOUT, commits the switch itself (RELEASES current
+//     and permanent, bin/NAME), then drains and stops the old one;
+//  3. make permanent: this command only reports what the supervisor
+//     recorded, so a dropped terminal cannot split the state.
 //
 // The root's change lock is held throughout. When step 2 fails the old
 // release keeps serving, what step 1 unpacked is removed and RELEASES is
@@ -166,19 +166,19 @@ func (r *runner) switchRelease(ctx context.Context, req switchRequest) error {
 		}
 		res.PID = now.ChildPID
 	}
-	// The switch happened. The supervisor recorded it when the new release
-	// became ready; a supervisor of an older relkit leaves that to this
-	// command, even if it is interrupted now (nothing below waits on ctx).
-	if root.Agrees(req.version) {
-		fmt.Fprintf(r.stdout, "Installed release %s\nMade release %s permanent\n", req.version, req.version)
-		return nil
+	// The supervisor committed the switch the moment the new release was
+	// ready: report what RELEASES and bin/ say now.
+	rs, err := root.Releases()
+	if err != nil {
+		return fmt.Errorf("release %s runs now (app pid %d), but reading %s failed: %w", req.version, res.PID, root.StateFilePath(), err)
 	}
-	if err := root.MakeCurrent(req.version); err != nil {
-		return fmt.Errorf("release %s runs now (app pid %d), but recording it failed: %w", req.version, res.PID, err)
+	if rs.Current() == req.version || rs.Permanent() == req.version {
+		fmt.Fprintf(r.stdout, "Installed release %s\n", req.version)
 	}
-	fmt.Fprintf(r.stdout, "Installed release %s\n", req.version)
-	if err := root.MakePermanent(req.version); err != nil {
-		return fmt.Errorf("release %s runs now (app pid %d) but is not permanent: %w; bin/%s still starts the previous release", req.version, res.PID, err, r.app.name)
+	linked, _ := root.Linked()
+	if rs.Permanent() != req.version || linked != req.version {
+		return fmt.Errorf("release %s runs now (app pid %d), but the supervisor did not record it as permanent (RELEASES: permanent %q, bin/%s: %q); run %s %s %s again to repair that",
+			req.version, res.PID, rs.Permanent(), r.app.name, linked, r.app.name, req.cmd, req.version)
 	}
 	fmt.Fprintf(r.stdout, "Made release %s permanent\n", req.version)
 	if req.after != nil {
@@ -187,22 +187,30 @@ func (r *runner) switchRelease(ctx context.Context, req switchRequest) error {
 	return nil
 }
 
-// runningAlready answers a switch to the release that runs: nothing to do
-// when RELEASES and bin/NAME agree that it is permanent, else they are
-// repaired (an interrupted switch by an older relkit, or a hand edit).
+// runningAlready answers a switch to the release that runs: it checks that
+// RELEASES and bin/NAME name it (repairing them when they don't, as a
+// switch cut short by an old relkit could leave them) and says there is
+// nothing to do.
 func (r *runner) runningAlready(root *install.Root, vsn string) error {
-	if root.Agrees(vsn) {
-		fmt.Fprintf(r.stdout, "%s is running already; nothing to do\n", vsn)
-		return nil
-	}
-	unlock, err := root.Lock()
+	rs, err := root.Releases()
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	if err := root.CommitSwitch(vsn); err != nil {
-		return fmt.Errorf("release %s is running, but %s or bin/%s say otherwise, and repairing them failed: %w", vsn, root.StateFilePath(), r.app.name, err)
+	linked, _ := root.Linked()
+	if rs.Permanent() != vsn || linked != vsn {
+		unlock, err := root.Lock()
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		if err := root.MakeCurrent(vsn); err != nil {
+			return fmt.Errorf("release %s runs, but recording it in %s failed: %w", vsn, root.StateFilePath(), err)
+		}
+		if err := root.MakePermanent(vsn); err != nil {
+			return fmt.Errorf("release %s runs, but making it permanent failed: %w; bin/%s still starts %s", vsn, err, r.app.name, linked)
+		}
+		fmt.Fprintf(r.stdout, "Repaired %s and bin/%s: they named %q and %q, but %s runs\n", root.StateFilePath(), r.app.name, rs.Permanent(), linked, vsn)
 	}
-	fmt.Fprintf(r.stdout, "%s is running already; nothing to do\nRepaired %s and bin/%s, which did not name it as the permanent release\n", vsn, root.StateFilePath(), r.app.name)
+	fmt.Fprintf(r.stdout, "%s is running already; nothing to do\n", vsn)
 	return nil
 }

@@ -25,8 +25,11 @@ The tarball is releases/VSN/NAME-VSN*.tar.gz (copy it there with its .sha256
 file), or PATH. It is verified and unpacked into releases/VSN/; files at the
 tarball's root (overlays) are not installed. The supervisor then starts
 releases/VSN/NAME with the listening sockets handed over and, once it is
-ready (within UPGRADE_TIMEOUT), drains and stops the old release; bin/NAME
-then starts VSN. If the new release exits or is not ready in time, the old
+ready (within UPGRADE_TIMEOUT), records VSN as current and permanent in
+releases/RELEASES and bin/NAME itself, whatever happens to this command, then
+drains and stops the old release. For UPGRADE_PROBATION after the switch a
+crash of VSN switches back to the previous release. Run for the release that
+runs already, upgrade checks (and repairs) RELEASES and bin/NAME and exits 0. If the new release exits or is not ready in time, the old
 one keeps serving, what was unpacked is removed, releases/RELEASES is left
 as it was, and upgrade exits 1 with the new release's last lines of output.
 A release installed already (the releases command lists them) is switched to

@@ -268,6 +268,18 @@ func (r *Root) MakeCurrent(vsn string) error {
 	return r.makeCurrent(vsn)
 }
 
+// Commit records that release vsn runs and is the one bin/NAME starts:
+// [Root.MakeCurrent] then [Root.MakePermanent], without taking the change
+// lock. It is for the supervisor, which commits a switch on behalf of the
+// upgrade command holding the lock (and waiting on the supervisor), or
+// on its own at a probation rollback, when no command runs.
+func (r *Root) Commit(vsn string) error {
+	if err := r.makeCurrent(vsn); err != nil {
+		return err
+	}
+	return r.makePermanent(vsn)
+}
+
 func (r *Root) makeCurrent(vsn string) error {
 	rs, err := r.Releases()
 	if err != nil {
@@ -293,42 +305,6 @@ func (r *Root) MakePermanent(vsn string) error {
 	}
 	defer unlock()
 	return r.makePermanent(vsn)
-}
-
-// CommitSwitch records that release vsn runs now and makes it permanent
-// ([Root.MakeCurrent] then [Root.MakePermanent]) without taking the change
-// lock. It is the supervisor's: the command that asked it to switch holds
-// the lock for the whole switch, and the supervisor records the switch for
-// it the moment the new release is ready, so that the record holds even
-// when that command is killed or its terminal hangs up. Both files are
-// replaced atomically (rename), so a reader sees the state before or after.
-// When either step fails, RELEASES is written back as it was.
-func (r *Root) CommitSwitch(vsn string) error {
-	before, err := r.Releases()
-	if err != nil {
-		return err
-	}
-	if err := r.makeCurrent(vsn); err != nil {
-		return err
-	}
-	if err := r.makePermanent(vsn); err != nil {
-		if rerr := WriteReleases(r.StateFilePath(), before); rerr != nil {
-			return fmt.Errorf("%w; restoring %s failed too: %v", err, r.StateFilePath(), rerr)
-		}
-		return err
-	}
-	return nil
-}
-
-// Agrees reports whether RELEASES and bin/NAME both say that vsn is the
-// permanent release: what a switch to vsn leaves behind.
-func (r *Root) Agrees(vsn string) bool {
-	rs, err := r.Releases()
-	if err != nil || rs.Permanent() != vsn {
-		return false
-	}
-	linked, err := r.Linked()
-	return err == nil && linked == vsn
 }
 
 func (r *Root) makePermanent(vsn string) error {

@@ -44,13 +44,6 @@ type Config struct {
 	// accepts on them.
 	Listeners []handover.NamedListener
 
-	// Commit, when set, records a switch to another release (an upgrade or
-	// downgrade) the moment its generation is ready, before the old one
-	// is stopped: the supervisor, not the command that asked, knows when
-	// the switch happened. When it fails, the new generation is stopped
-	// and the old one keeps serving.
-	Commit func(Release) error
-
 	// Tmp is the private directory (RELEASE_TMP) for each generation's
 	// notification and control sockets. Required.
 	Tmp string
@@ -98,6 +91,14 @@ type Config struct {
 	// MaxBackoff caps the restart delay. Default 10s.
 	MaxBackoff time.Duration
 
+	// Recorder commits each upgrade's switch the moment the new generation
+	// is ready, and records its outcome. Nil: nothing is recorded.
+	Recorder Recorder
+	// Probation is the window after an upgrade in which a crash of the new
+	// release switches back to the previous one (committed through
+	// Recorder) instead of restarting it. Default 60s; negative: off.
+	Probation time.Duration
+
 	// ReapOrphans makes the supervisor reap every child process, not just
 	// the generations: set it when the supervisor is PID 1 (a container) or
 	// a child subreaper. It must not be set in a program that starts other
@@ -121,6 +122,7 @@ const (
 	DefaultRestartWindow  = 60 * time.Second
 	DefaultBackoff        = 500 * time.Millisecond
 	DefaultMaxBackoff     = 10 * time.Second
+	DefaultProbation      = 60 * time.Second
 )
 
 func (c Config) withDefaults() Config {
@@ -150,6 +152,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Backoff <= 0 {
 		c.Backoff = DefaultBackoff
+	}
+	if c.Probation == 0 {
+		c.Probation = DefaultProbation
 	}
 	if c.MaxBackoff <= 0 {
 		c.MaxBackoff = DefaultMaxBackoff

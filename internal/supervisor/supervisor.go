@@ -123,6 +123,12 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	s.notifyReady(g)
 
 	var crashes []time.Time
+	// probation is the window after an upgrade in which a crash of the
+	// new release switches back to prev.
+	var probation struct {
+		until time.Time
+		prev  *Release
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -130,8 +136,14 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		case <-s.stopc:
 			return s.shutdown("stop requested")
 		case req := <-s.restarts:
+			prev := g.rel
 			ng, err := s.restart(req, g)
 			if err == nil {
+				if req.rel != nil && s.cfg.Probation > 0 {
+					probation.until, probation.prev = time.Now().Add(s.cfg.Probation), &prev
+				} else if req.rel != nil {
+					probation.prev = nil
+				}
 				g = ng
 				req.reply <- restartReply{pid: ng.pid}
 			} else {
@@ -145,6 +157,20 @@ func (s *Supervisor) Run(ctx context.Context) error {
 				crashes = crashes[1:]
 			}
 			up := now.Sub(g.started).Round(time.Millisecond)
+			if probation.prev != nil && now.Before(probation.until) {
+				prev := *probation.prev
+				probation.prev = nil
+				ng, err := s.rollback(g, prev)
+				if err == nil {
+					g = ng
+					continue
+				}
+				// The previous release did not boot either: the heart
+				// goes on with it as the current release.
+				g = ng
+				log.Error("probation: the previous release failed to boot; the heart restarts it", "version", prev.Version, "err", err)
+				continue
+			}
 			log.Error("app crashed", "generation", g.n, "pid", g.pid, "how", g.describe(), "uptime", up.String(), "crashes_in_window", len(crashes))
 			if s.cfg.MaxRestarts < 0 || len(crashes) > s.cfg.MaxRestarts {
 				err := fmt.Errorf("%w: %s crashed %d times within %v (last: generation %d %s); not restarting it again (raise RELEASE_HEART_MAX_RESTARTS or fix the crash: see the log above)",
@@ -230,8 +256,12 @@ func (s *Supervisor) restart(req restartRequest, old *generation) (*generation, 
 		status = fmt.Sprintf("STATUS=switching from %s to %s", old.rel.Version, rel.Version)
 	}
 	s.notify(sdnotify.Reloading, monotonicUsec(), status)
+	began := time.Now()
 	fail := func(ng *generation, err error) (*generation, error) {
 		log.Error(what+" failed; the old generation keeps serving", "err", err, "version", rel.Version)
+		if req.rel != nil {
+			s.record(SwitchRecord{Op: what, From: old.rel, To: rel, Started: began, Err: err})
+		}
 		s.notifyReady(old)
 		se := &SwitchError{Op: what, Release: rel, Serving: old.n, ServingVersion: old.rel.Version, Err: err}
 		select {
@@ -287,12 +317,14 @@ func (s *Supervisor) restart(req restartRequest, old *generation) (*generation, 
 		return fail(ng, fmt.Errorf("%w: generation %d became ready as the %s was called off", ErrNotReady, ng.n, what))
 	default:
 	}
-	if req.rel != nil && s.cfg.Commit != nil {
-		if err := s.cfg.Commit(rel); err != nil {
+	if req.rel != nil {
+		// The new release is ready: commit the switch now, whatever
+		// happens to the requester from here on.
+		if err := s.commit(rel); err != nil {
 			s.stopGen(ng)
-			return fail(ng, fmt.Errorf("generation %d is ready, but recording the switch to %s failed, so it was stopped: %w", ng.n, rel.Version, err))
+			return fail(ng, fmt.Errorf("generation %d is ready, but the switch could not be recorded, so it was called off: %w", ng.n, err))
 		}
-		log.Info(what+": recorded release "+rel.Version+" as permanent", "generation", ng.n)
+		s.record(SwitchRecord{Op: what, From: old.rel, To: rel, Started: began})
 	}
 	s.mu.Lock()
 	s.rel = rel

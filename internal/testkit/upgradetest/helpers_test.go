@@ -87,6 +87,8 @@ var (
 	helloV2    = &build{pkg: "./examples/hello", version: "2.0.0"}
 	crashV2    = &build{pkg: "./internal/testkit/upgradetest/testdata/crashhello", version: "2.0.0"}
 	notReadyV2 = &build{pkg: "./internal/testkit/upgradetest/testdata/notready", version: "2.0.0"}
+	slowV2     = &build{pkg: "./internal/testkit/upgradetest/testdata/slowhello", version: "2.0.0"}
+	lateV2     = &build{pkg: "./internal/testkit/upgradetest/testdata/latecrash", version: "2.0.0"}
 	counterV1  = &build{pkg: "./internal/testkit/upgradetest/testdata/counter", version: "1.0.0"}
 	counterV2  = &build{pkg: "./internal/testkit/upgradetest/testdata/counter", version: "2.0.0", tags: "format2"}
 )
@@ -314,11 +316,12 @@ func (s *system) put(vsn, tarball string) {
 // pid is the PID of start (the supervisor): the process systemd knows.
 func (s *system) pid() int { return s.cmd.Process.Pid }
 
-// snapshot describes every entry of the root but tmp/ and log/ (which the
-// running system writes).
+// snapshot describes every entry of the root but tmp/, log/ and
+// releases/HISTORY (which the running system writes; a failed switch
+// appends its line to HISTORY).
 func (s *system) snapshot() map[string]string {
 	s.t.Helper()
-	return testkit.Snapshot(s.t, s.root, "tmp", "log")
+	return testkit.Snapshot(s.t, s.root, "tmp", "log", filepath.Join("releases", "HISTORY"))
 }
 
 func (s *system) readFile(rel string) string {
