@@ -31,7 +31,7 @@ func TestLinksSchemaRoundTrip(t *testing.T) {
 	}
 	resp.Body.Close()
 	load := loadgen.Start(loadgen.Options{
-		URL: fmt.Sprintf("http://127.0.0.1:%d/api/links/docs", s.port), KeepAlive: 4, PerRequest: 2,
+		URL: fmt.Sprintf("http://127.0.0.1:%d/api/links/docs", s.port), KeepAlive: 4, PerRequest: 2, Method: http.MethodGet, Limit: 5 * time.Minute,
 		Check: func(status int, _ []byte) error {
 			if status != http.StatusOK {
 				return fmt.Errorf("status %d", status)
@@ -44,7 +44,8 @@ func TestLinksSchemaRoundTrip(t *testing.T) {
 		deadline := time.Now().Add(30 * time.Second)
 		for want := load.OK() + n; load.OK() < want; {
 			if time.Now().After(deadline) {
-				t.Fatalf("the load made no progress")
+				res := load.Stop()
+				t.Fatalf("the load made no progress: %d ok, %d failed: %q", res.OK, res.Failed, res.Errors[:min(3, len(res.Errors))])
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
@@ -78,7 +79,7 @@ func TestLinksSchemaRoundTrip(t *testing.T) {
 		t.Errorf("load through upgrade and downgrade: want 0 failed and 0 refused, got %d ok, %d failed, %d refused: %q", res.OK, res.Failed, res.Refused, res.Errors)
 	}
 	t.Logf("load: %d requests ok, %d failed, %d refused", res.OK, res.Failed, res.Refused)
-	if st := s.mustRun("migrate", "status"); !strings.Contains(st, "version 2") {
+	if st := s.mustRun("migrate", "status"); !strings.Contains(st, "database version: 2 (clean)") {
 		t.Errorf("migrate status after the downgrade: want the database at version 2, got\n%s", st)
 	}
 	if want, got := []string{"1.0.0 permanent", "2.0.0 old"}, s.stateLines(); !slices.Equal(want, got) {
