@@ -147,23 +147,12 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 // claim that 1.0.0 keeps serving: nothing answers any more.
 func TestUpgradeAfterTheSupervisorDied(t *testing.T) {
 	t.Parallel()
-	v1, bad := helloV1.get(t), notReadyV2.get(t)
-	s := install(t, "hello", v1, "UPGRADE_TIMEOUT=20s")
-	s.start()
-	s.put("2.0.0", bad)
-	cmd := exec.Command(s.bin(), "upgrade", "2.0.0")
-	cmd.Dir, cmd.Env = s.root, s.env
-	var stdout, stderr testkit.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 30*time.Second, "2.0.0's generation to start", func() bool { return len(children(s.pid())) == 2 })
+	s, cmd, stdout, stderr := pendingUpgrade(t)
 	s.cmd.Process.Kill()
 	<-s.done
 	err := cmd.Wait()
 	if err == nil {
-		t.Fatalf("upgrade after the supervisor died: want a failure, got exit 0\n%s", &stdout)
+		t.Fatalf("upgrade after the supervisor died: want a failure, got exit 0\n%s", stdout)
 	}
 	msg := stderr.String()
 	if strings.Contains(msg, "keeps serving") {
@@ -179,24 +168,34 @@ func TestUpgradeAfterTheSupervisorDied(t *testing.T) {
 // stopping, not that 1.0.0 keeps serving.
 func TestStopDuringAPendingUpgrade(t *testing.T) {
 	t.Parallel()
-	v1, bad := helloV1.get(t), notReadyV2.get(t)
-	s := install(t, "hello", v1, "UPGRADE_TIMEOUT=20s")
-	s.start()
-	s.put("2.0.0", bad)
-	cmd := exec.Command(s.bin(), "upgrade", "2.0.0")
-	cmd.Dir, cmd.Env = s.root, s.env
-	var stdout, stderr testkit.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 30*time.Second, "2.0.0's generation to start", func() bool { return len(children(s.pid())) == 2 })
+	s, cmd, stdout, stderr := pendingUpgrade(t)
 	s.mustRun("stop")
 	if err := cmd.Wait(); err == nil {
-		t.Fatalf("upgrade cut short by stop: want a failure, got exit 0\n%s", &stdout)
+		t.Fatalf("upgrade cut short by stop: want a failure, got exit 0\n%s", stdout)
 	}
 	msg := stderr.String()
 	if strings.Contains(msg, "keeps serving") || !strings.Contains(msg, "the system is stopping") {
 		t.Errorf("stderr: want that the system is stopping, and no claim that a release keeps serving, got\n%s", msg)
 	}
+}
+
+// pendingUpgrade starts hello 1.0.0 and, in the background, its upgrade
+// to a 2.0.0 that never gets ready, and returns once 2.0.0's generation
+// runs beside 1.0.0's: the upgrade is then waiting for it.
+func pendingUpgrade(t *testing.T) (s *system, cmd *exec.Cmd, stdout, stderr *testkit.Buffer) {
+	t.Helper()
+	v1, bad := helloV1.get(t), notReadyV2.get(t)
+	s = install(t, "hello", v1, "UPGRADE_TIMEOUT=20s")
+	s.start()
+	s.put("2.0.0", bad)
+	cmd = exec.Command(s.bin(), "upgrade", "2.0.0")
+	cmd.Dir, cmd.Env = s.root, s.env
+	stdout, stderr = &testkit.Buffer{}, &testkit.Buffer{}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	waitFor(t, 30*time.Second, "2.0.0's generation to start", func() bool { return len(children(s.pid())) == 2 })
+	return s, cmd, stdout, stderr
 }
