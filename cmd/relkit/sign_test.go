@@ -28,6 +28,7 @@ func TestKeygenBuildSign(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: builds a release with the go command; skipped with -short")
 	}
+	t.Parallel()
 	keys := t.TempDir()
 	env := testEnv("RELKIT_SIGN_PASSPHRASE=correct horse")
 	for _, k := range []string{"k1", "other"} {
