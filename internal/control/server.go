@@ -155,12 +155,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return err
 	case <-ctx.Done():
 	}
-	s.cancel()
+	// Cut the connections before cancelling the handlers, so that a
+	// request cut off by the timeout never gets a result written after
+	// the fact: its client sees the connection closed.
 	s.mu.Lock()
 	for c := range s.conns {
 		c.Close()
 	}
 	s.mu.Unlock()
+	s.cancel()
 	return ctx.Err()
 }
 
