@@ -7,3 +7,6 @@ func SetFreeSpace(free int64) (restore func()) {
 	freeSpace = func(string) (int64, error) { return free, nil }
 	return func() { freeSpace = old }
 }
+
+// SignPrehashed is signPrehashed for the external tests.
+var SignPrehashed = signPrehashed

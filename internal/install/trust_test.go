@@ -30,7 +30,7 @@ func sign(t *testing.T, k key, tarball string) {
 	t.Helper()
 	data, err := os.ReadFile(tarball)
 	must(t, err)
-	must(t, os.WriteFile(install.SignatureFile(tarball), signPrehashed(k.priv, data), 0o644))
+	must(t, os.WriteFile(install.SignatureFile(tarball), install.SignPrehashed(k.priv, data), 0o644))
 }
 
 func TestUnpackSignature(t *testing.T) {

@@ -50,7 +50,7 @@ func BenchmarkUnpackSigned(b *testing.B) {
 	data := tarGz(b, entries(b, r))
 	pub, priv, err := minisign.GenerateKey(rand.Reader)
 	must(b, err)
-	sig := signPrehashed(priv, data)
+	sig := install.SignPrehashed(priv, data)
 	trusted := []string{pub.String()}
 	b.SetBytes(int64(len(bin)))
 	b.ResetTimer()
