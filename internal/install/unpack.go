@@ -231,11 +231,11 @@ func (r *Root) Unpack(vsn string, opts UnpackOptions) (*UnpackResult, error) {
 	return res, nil
 }
 
-// removeStale removes what an unpack or a RELEASES write killed midway
-// left in ROOT/releases: staging directories and temporary files. It runs
+// removeStale removes what an unpack, a prune or a RELEASES write killed
+// midway left in ROOT/releases: staging directories and temporary files. It runs
 // under the lock, so none of them belongs to a live process.
 func (r *Root) removeStale() {
-	for _, pattern := range []string{".unpack-*", "." + StateFile + ".tmp-*"} {
+	for _, pattern := range []string{".unpack-*", ".prune-*", "." + StateFile + ".tmp-*"} {
 		stale, _ := filepath.Glob(filepath.Join(r.releasesDir(), pattern))
 		for _, p := range stale {
 			os.RemoveAll(p)
