@@ -182,8 +182,13 @@ func (r *runner) switchRelease(ctx context.Context, req switchRequest) error {
 	}
 	fmt.Fprintf(r.stdout, "Made release %s permanent\n", req.version)
 	if req.after != nil {
-		return req.after(ctx, root, info.Version)
+		if err := req.after(ctx, root, info.Version); err != nil {
+			return err
+		}
 	}
+	// Old releases beyond RELEASE_KEEP go; the one switched from stays,
+	// for probation to switch back to.
+	r.autoPrune(root, req.version, info.Version)
 	return nil
 }
 

@@ -47,11 +47,17 @@ the newer schema. -no-migrate skips this, for teams that migrate separately.`)
 	if err != nil {
 		return err
 	}
-	req := switchRequest{cmd: "upgrade", version: vsn, tarball: c.tarball, unpack: true}
-	if !c.noMigrate {
+	return r.switchRelease(ctx, r.upgradeRequest("upgrade", vsn, c.tarball, c.noMigrate))
+}
+
+// upgradeRequest is the switch upgrade asks for (switch VSN too, when VSN
+// is newer): unpack when needed, migrate first unless noMigrate.
+func (r *runner) upgradeRequest(cmd, vsn, tarball string, noMigrate bool) switchRequest {
+	req := switchRequest{cmd: cmd, version: vsn, tarball: tarball, unpack: true}
+	if !noMigrate {
 		req.before = func(ctx context.Context, root *install.Root, _ string) error { return r.expand(ctx, root, vsn) }
 	}
-	return r.switchRelease(ctx, req)
+	return req
 }
 
 // parseVersion parses a command line of one VSN argument and flags, given
