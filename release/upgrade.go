@@ -40,7 +40,10 @@ upgrade applies them with VSN's binary (releases/VSN/NAME migrate) while the
 old release serves, and prints "Migrated database to version N"; the old
 release must therefore work with VSN's schema (expand now, contract in a
 later release). If the switch then fails, the old release keeps serving on
-the newer schema. -no-migrate skips this, for teams that migrate separately.`)
+the newer schema. -no-migrate skips this, for teams that migrate separately.
+
+After a successful switch the releases beyond RELEASE_KEEP (default 5) are
+pruned, never the running, permanent or previous one (releases prune -h).`)
 	fs.StringVar(&c.tarball, "tarball", "", "the release tarball to install (its checksum in PATH.sha256); default: the one in releases/VSN/")
 	fs.BoolVar(&c.noMigrate, "no-migrate", false, "switch without applying VSN's pending migrations first (they were applied separately)")
 	vsn, err := r.parseVersion(fs, args, "upgrade 1.1.0")

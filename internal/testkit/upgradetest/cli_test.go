@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -476,5 +478,126 @@ func TestPrune(t *testing.T) {
 	}
 	if d := testkit.Diff(before, s.snapshot()); d != "" {
 		t.Errorf("the refused downgrade changed the root:\n%s", d)
+	}
+}
+
+// signingKey is a minisign key pair relkit keygen made, shared by the
+// signed builds: signed hello releases trust its public key.
+var signingKey struct {
+	once     sync.Once
+	dir, pub string
+	err      error
+}
+
+func signingKeyFile() (secret, pub string, err error) {
+	k := &signingKey
+	k.once.Do(func() {
+		if k.dir, k.err = os.MkdirTemp("", "relkit-key-"); k.err != nil {
+			return
+		}
+		tmpDirs.Lock()
+		tmpDirs.dirs = append(tmpDirs.dirs, k.dir)
+		tmpDirs.Unlock()
+		out, err := exec.Command(relkitBin, "keygen", "-unencrypted", filepath.Join(k.dir, "release.key")).CombinedOutput()
+		if err != nil {
+			k.err = fmt.Errorf("relkit keygen: %v\n%s", err, out)
+			return
+		}
+		b, err := os.ReadFile(filepath.Join(k.dir, "release.key.pub"))
+		if err != nil {
+			k.err = err
+			return
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		k.pub = lines[len(lines)-1]
+	})
+	return filepath.Join(k.dir, "release.key"), k.pub, k.err
+}
+
+// signedHelloSource copies examples/hello into a module of its own whose
+// release.App trusts the signing key.
+func signedHelloSource() (string, error) {
+	_, pub, err := signingKeyFile()
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "hello-signed-")
+	if err != nil {
+		return "", err
+	}
+	tmpDirs.Lock()
+	tmpDirs.dirs = append(tmpDirs.dirs, dir)
+	tmpDirs.Unlock()
+	src := filepath.Join(moduleRoot, "examples", "hello")
+	for _, f := range []string{"main.go", "greet.go", "handler.go", "static/app.css"} {
+		b, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			return "", err
+		}
+		if f == "main.go" {
+			const at = `Name: "hello", `
+			if !bytes.Contains(b, []byte(at)) {
+				return "", fmt.Errorf("examples/hello/main.go has no %q to add TrustedKeys after", at)
+			}
+			b = bytes.Replace(b, []byte(at), []byte(at+fmt.Sprintf("TrustedKeys: []string{%q}, ", pub)), 1)
+		}
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(f)), 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			return "", err
+		}
+	}
+	mod, err := os.ReadFile(filepath.Join(moduleRoot, "go.mod"))
+	if err != nil {
+		return "", err
+	}
+	_, requires, _ := strings.Cut(string(mod), "\nrequire")
+	gomod := "module example.com/hello\n\ngo 1.26.0\n\n" +
+		"require github.com/relkit/relkit v0.0.0-00010101000000-000000000000\n\n" +
+		"replace github.com/relkit/relkit => " + moduleRoot + "\n\nrequire" + requires
+	sum, err := os.ReadFile(filepath.Join(moduleRoot, "go.sum"))
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
+		return "", err
+	}
+	return dir, os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644)
+}
+
+var (
+	signedV1 = &build{version: "1.0.0", src: signedHelloSource}
+	signedV2 = &build{version: "2.0.0", src: signedHelloSource}
+)
+
+// TestUnpackChecksSignature: a release that trusts a key unpacks only
+// tarballs signed by it, as upgrade does: an unsigned 2.0.0 is refused and
+// nothing changes; signed with relkit sign, it unpacks.
+func TestUnpackChecksSignature(t *testing.T) {
+	t.Parallel()
+	v1, v2 := signedV1.get(t), signedV2.get(t)
+	key, _, err := signingKeyFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := install(t, "hello", v1)
+	s.put("2.0.0", v2)
+	before := s.snapshot()
+	code, stdout, stderr := s.run("unpack", "2.0.0", "-json")
+	if code != 1 || stdout != "" || !strings.Contains(stderr, "not signed by a trusted key") {
+		t.Errorf("unpack of an unsigned tarball by a release that trusts a key: want exit 1 naming the signature, got %d %q\n%s", code, stdout, stderr)
+	}
+	if d := testkit.Diff(before, s.snapshot()); d != "" {
+		t.Errorf("the refused unpack changed the root:\n%s", d)
+	}
+	tarball := filepath.Join(s.root, "releases", "2.0.0", filepath.Base(v2))
+	if out, err := exec.Command(relkitBin, "sign", "-key", key, tarball).CombinedOutput(); err != nil {
+		t.Fatalf("relkit sign: %v\n%s", err, out)
+	}
+	var got unpackOut
+	s.runJSON(&got, "unpack", "2.0.0", "-json")
+	if !got.Changed {
+		t.Errorf("unpack of the signed tarball: want changed true, got %+v", got)
 	}
 }
