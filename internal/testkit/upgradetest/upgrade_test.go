@@ -121,9 +121,9 @@ func TestUpgradeAndDowngrade(t *testing.T) {
 	}
 	seen = n.waitFor(t, seen, fmt.Sprintf("READY=1 MAINPID=%d STATUS=hello 2.0.0 serving", pid))
 
-	want := fmt.Sprintf("VERSION  STATE      RUNNING  BUILT\n"+
-		"1.0.0    old                 2023-11-14 22:13:20Z\n"+
-		"2.0.0    permanent  yes      2023-11-14 22:13:20Z\n"+
+	want := fmt.Sprintf("VERSION  STATE      RUNNING  MIGRATION  BUILT\n"+
+		"1.0.0    old                 -          2023-11-14 22:13:20Z\n"+
+		"2.0.0    permanent  yes      -          2023-11-14 22:13:20Z\n"+
 		"hello 2.0.0 runs (pid %d).\n", pid)
 	if got := s.mustRun("releases"); got != want {
 		t.Errorf("releases:\nwant %q\ngot  %q", want, got)
@@ -458,9 +458,9 @@ func TestUpgradeOfADaemon(t *testing.T) {
 		t.Errorf("pid after the upgrade: want %s, got %s", pid, got)
 	}
 	s.mustRun("stop")
-	want := "VERSION  STATE      RUNNING  BUILT\n" +
-		"1.0.0    old                 2023-11-14 22:13:20Z\n" +
-		"2.0.0    permanent           2023-11-14 22:13:20Z\n" +
+	want := "VERSION  STATE      RUNNING  MIGRATION  BUILT\n" +
+		"1.0.0    old                 -          2023-11-14 22:13:20Z\n" +
+		"2.0.0    permanent           -          2023-11-14 22:13:20Z\n" +
 		"hello is not running.\n"
 	if got := s.mustRun("releases"); got != want {
 		t.Errorf("releases of a stopped system:\nwant %q\ngot  %q", want, got)
