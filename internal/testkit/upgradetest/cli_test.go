@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,6 +19,8 @@ import (
 	"time"
 
 	"github.com/relkit/relkit/internal/testkit"
+
+	_ "modernc.org/sqlite" // markDirty
 )
 
 // The commands a fleet's configuration management calls: unpack, switch,
@@ -372,6 +375,17 @@ func TestReleasesJSON(t *testing.T) {
 		t.Errorf("releases -json after the switch: want database_version 3, got %v", out.DatabaseVersion)
 	}
 
+	// A migration that failed midway leaves the version dirty.
+	markDirty(t, filepath.Join(s.root, "links.db"), true)
+	s.runJSON(&out, "releases", "-json")
+	if out.DatabaseVersion == nil || *out.DatabaseVersion != 3 || out.DatabaseDirty == nil || !*out.DatabaseDirty {
+		t.Errorf("releases -json on a dirty database: want version 3, dirty; got %v %v", out.DatabaseVersion, out.DatabaseDirty)
+	}
+	if plain := s.mustRun("releases"); !strings.Contains(plain, "database: version 3, dirty") {
+		t.Errorf("releases on a dirty database: want it said, got\n%s", plain)
+	}
+	markDirty(t, filepath.Join(s.root, "links.db"), false)
+
 	// A database that cannot be opened: the list, a note on stderr.
 	s.env = append(s.env, "DATABASE_URL=sqlite://"+filepath.Join(s.root, "no", "such", "dir", "x.db"), "MIGRATE_LOCK_TIMEOUT=2s")
 	began := time.Now()
@@ -387,6 +401,20 @@ func TestReleasesJSON(t *testing.T) {
 		t.Errorf("stderr: want a note that the database's version is not shown, got\n%s", stderr)
 	}
 	t.Logf("releases -json with a database that cannot be opened took %v", took)
+}
+
+// markDirty sets the dirty flag of the SQLite database file, as a
+// migration that failed midway leaves it.
+func markDirty(t *testing.T, file string, dirty bool) {
+	t.Helper()
+	db, err := sql.Open("sqlite", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("UPDATE schema_migrations SET dirty = ?", dirty); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestPrune: with RELEASE_KEEP=1 every switch prunes, so the releases on
