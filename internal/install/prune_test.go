@@ -197,3 +197,25 @@ func TestPrevious(t *testing.T) {
 		}
 	}
 }
+
+// TestPruneRemovesLeftovers: what a prune killed after writing RELEASES
+// left (a hidden .prune-* directory holding a release) goes at the next
+// prune.
+func TestPruneRemovesLeftovers(t *testing.T) {
+	t.Parallel()
+	root := pruneRoot(t, "2.0.0", "1.0.0 old", "2.0.0 permanent")
+	left := filepath.Join(root.Dir(), "releases", ".prune-0.9.0-123", "0.9.0")
+	must(t, os.MkdirAll(left, 0o755))
+	must(t, os.WriteFile(filepath.Join(left, "app"), []byte("x"), 0o755))
+	res, err := root.Prune(install.PruneOptions{Keep: 5})
+	must(t, err)
+	if len(res.Removed) != 0 {
+		t.Errorf("removed: want none, got %q", res.Removed)
+	}
+	if _, err := os.Stat(filepath.Dir(left)); !os.IsNotExist(err) {
+		t.Errorf("the leftover of an interrupted prune: want it removed, got %v", err)
+	}
+	if want, got := []string{"1.0.0", "2.0.0"}, releaseDirs(t, root); !slices.Equal(want, got) {
+		t.Errorf("directories under releases/: want %q, got %q", want, got)
+	}
+}
