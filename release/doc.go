@@ -23,8 +23,11 @@
 //	pid          print the PID of the running system
 //	restart      replace a daemon's app without closing its socket
 //	upgrade VSN  switch the running system to release VSN without dropping a connection
-//	downgrade VSN  switch back to an installed older release (schema checked)
-//	releases     list the installed releases, their state and which one runs
+//	downgrade VSN  switch back to an installed older release (schema checked; default: the previous one)
+//	switch VSN   upgrade or downgrade to VSN, whichever is needed (-json says what changed)
+//	unpack VSN   verify and unpack a release without switching to it
+//	releases     list the installed releases, their state, newest migration and which one runs
+//	releases prune  remove the releases beyond RELEASE_KEEP (never the running or previous one)
 //	rpc TASK     run a task inside the running system (Task.Via)
 //	eval TASK    run a task in a fresh process, never starting the server
 //	config       print every variable the app reads, secrets redacted

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/relkit/relkit/internal/control"
 	"github.com/relkit/relkit/internal/install"
@@ -113,7 +114,9 @@ func (r *runner) switchState(ctx context.Context) (running string, root *install
 	if err != nil {
 		return "", nil, nil
 	}
-	if info, err := control.Ping(ctx, p.socket); err == nil {
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if info, err := control.Ping(pctx, p.socket); err == nil {
 		running = info.Version
 	} else if !errors.Is(err, control.ErrNotRunning) {
 		return "", root, nil

@@ -17,9 +17,10 @@
 // [Open] gives a [Root]; [Root.Unpack] verifies and installs a tarball
 // ([UnpackResult.Undo] takes it back after a failed upgrade),
 // [Root.MakeCurrent] and [Root.MakePermanent] record an upgrade's outcome,
-// [Root.List] is what the releases command prints, and
+// [Root.List] is what the releases command prints,
 // [Root.HighestMigration] tells a downgrade which database schema a release
-// understands.
+// understands, and [Root.Prune] removes old releases, never the permanent
+// or the previous one ([Releases.Previous]).
 //
 //	root, err := install.Open(dir, "links")
 //	res, err := root.Unpack("1.1.0", install.UnpackOptions{})
