@@ -59,7 +59,7 @@ func (c *rollbackCommand) run(ctx context.Context, r *runner, args []string) err
 	if *all && !*yes {
 		return &UsageError{Problem: "rollback -all reverts every migration and the data they hold; confirm with -yes", Try: r.app.name + " rollback -all -yes"}
 	}
-	_, base, log, err := r.setup()
+	base, log, err := r.setupDatabase()
 	if err != nil {
 		return err
 	}
