@@ -125,7 +125,7 @@ func (r *runner) prepareDatabase(ctx context.Context, base *runtimeconfig.Base, 
 	case errors.Is(err, migratehook.ErrNewerSchema):
 		if v, verr := m.SchemaVersion(ctx); verr == nil {
 			if newer := r.newerSchemaRelease(v); newer != "" {
-				log.Warn("starting on a database migrated by installed release "+newer+" (started by the supervisor, after a failed upgrade or for downgrade -rollback)", "schema_version", v)
+				log.Warn("starting on a database migrated by "+newer+" (started by the supervisor, after a failed upgrade or for downgrade -rollback)", "schema_version", v)
 				return nil
 			}
 		}

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/relkit/relkit/internal/control"
 	"github.com/relkit/relkit/internal/install"
 	"github.com/relkit/relkit/internal/migratehook"
 )
@@ -148,29 +147,24 @@ func (r *runner) checkRunningNeeds(ctx context.Context, m migratehook.Migrator, 
 // else from its manifest in the root); ok is false when nothing runs or
 // that release's migrations are not known.
 func (r *runner) runningMigrations(ctx context.Context, m migratehook.Migrator) (string, int, bool) {
+	running, err := r.runningVersion(ctx)
+	if err != nil {
+		return "", 0, false
+	}
+	if running == r.app.version {
+		return running, m.Latest(), true
+	}
 	p, err := r.settings.Paths()
-	if err != nil {
-		return "", 0, false
-	}
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	info, err := control.Ping(pctx, p.socket)
-	cancel()
-	if err != nil {
-		return "", 0, false
-	}
-	if info.Version == r.app.version {
-		return info.Version, m.Latest(), true
-	}
-	if !p.Assembled {
+	if err != nil || !p.Assembled {
 		return "", 0, false
 	}
 	root, err := install.Open(p.Root, r.app.name)
 	if err != nil {
 		return "", 0, false
 	}
-	top, err := root.HighestMigration(info.Version)
+	top, err := root.HighestMigration(running)
 	if err != nil {
 		return "", 0, false
 	}
-	return info.Version, top, true
+	return running, top, true
 }

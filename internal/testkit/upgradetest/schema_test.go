@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -186,5 +187,63 @@ func TestLinksSchemaRoundTrip(t *testing.T) {
 				t.Errorf("RELEASES: want %q, got %q", want, got)
 			}
 		})
+	}
+}
+
+// TestFailedUpgradeLeavesTheOldReleaseOnTheNewerSchema: upgrade 2.0.0
+// migrates (003), then 2.0.0 never becomes ready, so the switch fails and
+// 1.0.0 keeps serving, under load, on the newer schema. A crash of 1.0.0
+// afterwards (kill -9 of the app process) is restarted by the
+// supervisor's heart, and the restarted 1.0.0 boots on that schema and
+// serves: it is allowed to, since the upgrade that migrated had it keep
+// serving on it.
+func TestFailedUpgradeLeavesTheOldReleaseOnTheNewerSchema(t *testing.T) {
+	t.Parallel()
+	v2 := linksV2NotReady.get(t)
+	s := linksSystem(t, testdb.SQLite(t))
+	s.env = append(s.env, "UPGRADE_TIMEOUT=5s")
+	load := startVisits(t, s)
+	load.wait(50)
+
+	s.put("2.0.0", v2)
+	code, stdout, stderr := s.run("upgrade", "2.0.0")
+	if code != 1 || !strings.Contains(stdout, "Migrated database to version 3\n") || strings.Contains(stdout, "Made release 2.0.0 permanent") {
+		t.Fatalf("upgrade to a 2.0.0 that is never ready: want exit 1 after migrating, got %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	load.wait(50)
+	load.stop("through the failed upgrade")
+	if st := s.mustRun("migrate", "status"); !strings.Contains(st, "database version: 3 (clean)") {
+		t.Errorf("migrate status after the failed upgrade: want the database at version 3, got\n%s", st)
+	}
+
+	apps := children(s.pid())
+	if len(apps) != 1 {
+		t.Fatalf("want one app process under the supervisor, got %v", apps)
+	}
+	if err := syscall.Kill(apps[0], syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		now := children(s.pid())
+		if len(now) == 1 && now[0] != apps[0] {
+			if code, body, err := s.get("/api/links/docs"); err == nil && code == http.StatusOK && strings.Contains(body, `"code":"docs"`) {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("1.0.0 was not restarted on the newer schema within 30s of its crash; log:\n%s", s.logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	load = startVisits(t, s)
+	load.wait(50)
+	load.stop("after the restart")
+	if strings.Contains(s.logs.String(), "refusing to start") {
+		t.Errorf("a generation refused to start on the newer schema; log:\n%s", s.logs)
+	}
+	s.waitLog("starting on a database migrated by release 2.0.0, whose upgrade migrated it while this release served (releases/SCHEMA)")
+	if got := s.readFile("releases/SCHEMA"); !strings.HasSuffix(got, "\t1.0.0\t3\t2.0.0\n") {
+		t.Errorf("releases/SCHEMA: want a line saying 1.0.0 served while 2.0.0 migrated to 3, got %q", got)
 	}
 }
