@@ -12,7 +12,7 @@ import (
 	"github.com/relkit/relkit/internal/migratehook"
 )
 
-const rollbackSummary = "revert migrations: the last one, -step N, -to VERSION (it and all after it), or -all -yes; -yes also to revert one the running release needs"
+const rollbackSummary = "revert migrations: the last one, -step N, -to VERSION (it and all after it), or -all -yes; one the running release needs only with -yes"
 
 // rollbackCommand reverts migrations.
 type rollbackCommand struct {
@@ -22,7 +22,7 @@ type rollbackCommand struct {
 }
 
 func (c *rollbackCommand) run(ctx context.Context, r *runner, args []string) error {
-	fs := r.flags("rollback", "[-step N | -to VERSION | -all -yes]", rollbackSummary+
+	fs := r.flags("rollback", "[-step N | -to VERSION | -all] [-yes]", rollbackSummary+
 		"\n\n-to VERSION works as Ecto's rollback(repo, VERSION): it reverts VERSION and every\nmigration applied after it. Migrations without a down file stop a rollback before\nanything is reverted.\n\nA rollback that would revert a migration the running release needs (one up to its\nnewest) is refused unless -yes: that release would serve on a schema older than its\ncode. To go back to an older release, downgrade VSN -rollback switches first and\nreverts after.")
 	fs.IntVar(&c.step, "step", 0, "revert the last N migrations (default 1)")
 	fs.StringVar(&c.to, "to", "", "revert migration VERSION and every migration after it")

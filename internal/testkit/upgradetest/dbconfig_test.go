@@ -37,9 +37,9 @@ func TestConfigRejectsTheDatabaseURLsStartRejects(t *testing.T) {
 	s := install(t, "notes", notesV1.get(t), "API_TOKEN=token-for-the-test")
 	base := s.env
 	for _, c := range []struct{ name, url, want string }{
-		{"unknown scheme", "foo://db", `DATABASE_URL: database URL scheme "foo" is not supported`},
+		{"unknown scheme", "foo://app:s3cret-pass@db", `DATABASE_URL: database URL scheme "foo" is not supported`},
 		{"no scheme", filepath.Join(s.root, "notes.db"), "DATABASE_URL: database URL has no scheme"},
-		{"driver not linked", "postgres://app@127.0.0.1:1/notes", `DATABASE_URL: database URL scheme "postgres" needs a driver this binary does not include: add
+		{"driver not linked", "postgres://app:s3cret-pass@127.0.0.1:1/notes", `DATABASE_URL: database URL scheme "postgres" needs a driver this binary does not include: add
 	import _ "github.com/relkit/relkit/migrate/postgres"`},
 	} {
 		s.env = append(append([]string(nil), base...), "DATABASE_URL="+c.url)
@@ -52,6 +52,9 @@ func TestConfigRejectsTheDatabaseURLsStartRejects(t *testing.T) {
 			code, stdout, stderr := s.run(args...)
 			if code != 78 || stderr != want {
 				t.Errorf("%s: %s: want exit 78 and start's message\n%s\ngot %d\n%s", c.name, strings.Join(args, " "), want, code, stderr)
+			}
+			if strings.Contains(stdout+stderr, "s3cret-pass") {
+				t.Errorf("%s: %s printed the database password", c.name, strings.Join(args, " "))
 			}
 			if args[0] == "config" && !strings.Contains(stdout, "DATABASE_URL") {
 				t.Errorf("%s: %s: want the variables listed before the error, got\n%s", c.name, strings.Join(args, " "), stdout)
