@@ -190,7 +190,8 @@ func TestLinksSchemaRoundTrip(t *testing.T) {
 	}
 }
 
-// TestFailedUpgradeLeavesTheOldReleaseOnTheNewerSchema: upgrade 2.0.0
+// TestFailedUpgradeLeavesTheOldReleaseOnTheNewerSchema, on SQLite,
+// PostgreSQL and MariaDB: upgrade 2.0.0
 // migrates (003), then 2.0.0 never becomes ready, so the switch fails and
 // 1.0.0 keeps serving, under load, on the newer schema. A crash of 1.0.0
 // afterwards (kill -9 of the app process) is restarted by the
@@ -199,8 +200,17 @@ func TestLinksSchemaRoundTrip(t *testing.T) {
 // serving on it.
 func TestFailedUpgradeLeavesTheOldReleaseOnTheNewerSchema(t *testing.T) {
 	t.Parallel()
+	for _, e := range testdb.Engines() {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			failedUpgradeThenCrash(t, e.New(t))
+		})
+	}
+}
+
+func failedUpgradeThenCrash(t *testing.T, db string) {
 	v2 := linksV2NotReady.get(t)
-	s := linksSystem(t, testdb.SQLite(t))
+	s := linksSystem(t, db)
 	s.env = append(s.env, "UPGRADE_TIMEOUT=5s")
 	load := startVisits(t, s)
 	load.wait(50)
