@@ -55,6 +55,21 @@ func (h hooked) WriteStatus(ctx context.Context, w io.Writer) error {
 
 func (h hooked) Latest() int { return h.m.Latest() }
 
+func (h hooked) Applied(ctx context.Context) ([]int, error) {
+	st, err := h.m.Status(ctx)
+	if err != nil {
+		return nil, mark(err)
+	}
+	var out []int
+	for _, ms := range st.Migrations {
+		switch ms.State {
+		case Applied, Edited, Missing:
+			out = append(out, int(ms.Version))
+		}
+	}
+	return out, nil
+}
+
 func (h hooked) Force(ctx context.Context, version int) error { return mark(h.m.Force(ctx, version)) }
 func (h hooked) Check(ctx context.Context) error              { return mark(h.m.Check(ctx)) }
 

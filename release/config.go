@@ -23,6 +23,9 @@ func (c *configCommand) run(_ context.Context, r *runner, args []string) error {
 		return err
 	}
 	vars, err := r.settings.Vars()
+	// The checks start makes of DATABASE_URL before it connects: config is
+	// the pre-flight, so it fails where start would, with start's message.
+	err = joinConfigErrors(err, r.checkDatabase())
 	// A value from the release's environment file says so.
 	for i, v := range vars {
 		if v.Source == runtimeconfig.SourceEnv && r.env.FromFile(v.Name) {

@@ -11,6 +11,39 @@ import (
 	"github.com/relkit/relkit/runtimeconfig"
 )
 
+// setupDatabase is setup for the commands that only migrate (migrate,
+// migrate status, migrate force, rollback) and for the switches' schema
+// checks: it loads runtimeconfig.Base (DATABASE_URL, LOG_*) and the
+// migration settings, never the app's own variables, so that a migration
+// job needs no app secret it does not use.
+func (r *runner) setupDatabase() (*runtimeconfig.Base, *slog.Logger, error) {
+	base, err := r.settings.Base()
+	_, merr := r.settings.Migrate()
+	if err := joinConfigErrors(err, merr); err != nil {
+		return nil, nil, err
+	}
+	log := r.newLogger(r.stderr, base.LogLevel.Level(), base.LogFormat).With("app", r.app.name)
+	return base, log, nil
+}
+
+// checkDatabase returns what start would refuse in DATABASE_URL before
+// connecting (no scheme, an unknown scheme, a scheme whose driver is not
+// linked, no URL with MIGRATE_ON_START=true), with start's message, for
+// config. It connects to nothing. Problems in the variables themselves are
+// left to the caller, which reports them already.
+func (r *runner) checkDatabase() error {
+	if r.app.migrations == nil {
+		return nil
+	}
+	base, err := r.settings.Base()
+	mc, merr := r.settings.Migrate()
+	if err != nil || merr != nil || (base.DatabaseURL == "" && !mc.OnStart) {
+		return nil
+	}
+	_, _, err = r.migrator(base, slog.New(slog.DiscardHandler))
+	return err
+}
+
 // migrator opens the app's migrations against DATABASE_URL, or explains
 // what is missing: migrations, DATABASE_URL, or a driver import.
 func (r *runner) migrator(base *runtimeconfig.Base, log *slog.Logger) (migratehook.Migrator, *migrateSettings, error) {
@@ -92,7 +125,7 @@ func (r *runner) prepareDatabase(ctx context.Context, base *runtimeconfig.Base, 
 	case errors.Is(err, migratehook.ErrNewerSchema):
 		if v, verr := m.SchemaVersion(ctx); verr == nil {
 			if newer := r.newerSchemaRelease(v); newer != "" {
-				log.Warn("starting on a database migrated by installed release "+newer+" (started by the supervisor, after a failed upgrade or for downgrade -rollback)", "schema_version", v)
+				log.Warn("starting on a database migrated by "+newer+" (started by the supervisor, after a failed upgrade or for downgrade -rollback)", "schema_version", v)
 				return nil
 			}
 		}

@@ -3,9 +3,15 @@ package release
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
 
+	"github.com/relkit/relkit/internal/control"
 	"github.com/relkit/relkit/internal/environ"
 	"github.com/relkit/relkit/internal/install"
 	"github.com/relkit/relkit/internal/supervised"
@@ -34,8 +40,9 @@ func (r *runner) runRelease(ctx context.Context, root *install.Root, vsn string,
 // expand is upgrade's first step: when release vsn has migrations the
 // database lacks, it applies them with vsn's binary while the running
 // release serves (so the running release must work with the new schema:
-// expand now, contract in a later release). Without migrations or without
-// DATABASE_URL it does nothing.
+// expand now, contract in a later release), after recording that in
+// releases/SCHEMA. Without migrations or without DATABASE_URL it does
+// nothing.
 func (r *runner) expand(ctx context.Context, root *install.Root, vsn string) error {
 	top, err := root.HighestMigration(vsn)
 	if err != nil || top == install.NoMigrations {
@@ -52,6 +59,15 @@ func (r *runner) expand(ctx context.Context, root *install.Root, vsn string) err
 	if v >= top {
 		return nil
 	}
+	// Recorded before migrating: whether or not the switch then happens,
+	// the running release may be restarted on the schema it now serves on.
+	running, err := r.runningVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("ask the running system which release it runs, before migrating for release %s: %w", vsn, err)
+	}
+	if err := recordExpand(root, running, top, vsn); err != nil {
+		return fmt.Errorf("record in releases/%s that release %s serves on the schema release %s migrates to, before migrating: %w", schemaFile, running, vsn, err)
+	}
 	fmt.Fprintf(r.stdout, "Migrating database from version %s to %d with release %s\n", migrationName(v), top, vsn)
 	if err := r.runRelease(ctx, root, vsn, "migrate"); err != nil {
 		return fmt.Errorf("migrating the database for release %s failed, so nothing was switched: %w\nTry: releases/%s/%s migrate status", vsn, err, vsn, root.Name())
@@ -60,11 +76,74 @@ func (r *runner) expand(ctx context.Context, root *install.Root, vsn string) err
 	return nil
 }
 
-// newerSchemaRelease names the installed release, other than this one,
-// whose migrations reach the database's version v, when this process was
-// started by a supervisor: a release the supervisor starts again after a
-// failed upgrade, or switches to for downgrade -rollback, boots on the
-// schema an installed newer release created. It returns "" otherwise.
+// runningVersion asks the running system over its control socket which
+// release it runs.
+func (r *runner) runningVersion(ctx context.Context) (string, error) {
+	p, err := r.settings.Paths()
+	if err != nil {
+		return "", err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	info, err := control.Ping(pctx, p.socket)
+	if err != nil {
+		return "", err
+	}
+	return info.Version, nil
+}
+
+// schemaFile is ROOT/releases/SCHEMA, the append-only record of the
+// upgrades that migrated the database while a release served: one
+// tab-separated line each, with the time (RFC 3339), the release that
+// served, the version the migrations went to and the release they came
+// with. The release that served works with that schema (the upgrade's
+// expand rule), so it may boot on it again, even when the upgrade failed
+// and its release was removed.
+const schemaFile = "SCHEMA"
+
+// recordExpand appends to releases/SCHEMA that release served while
+// release with's migrations took the database to version.
+func recordExpand(root *install.Root, served string, version int, with string) error {
+	line := strings.Join([]string{time.Now().UTC().Format(time.RFC3339), served, strconv.Itoa(version), with}, "\t") + "\n"
+	f, err := os.OpenFile(filepath.Join(root.Dir(), "releases", schemaFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(f, line); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// expandedFor returns the release whose upgrade, by releases/SCHEMA,
+// migrated the database to version v or beyond while release served, ""
+// when there is none.
+func expandedFor(rootDir, served string, v int) string {
+	b, err := os.ReadFile(filepath.Join(rootDir, "releases", schemaFile))
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) != 4 || f[1] != served {
+			continue
+		}
+		if n, err := strconv.Atoi(f[2]); err == nil && n >= v {
+			return f[3]
+		}
+	}
+	return ""
+}
+
+// newerSchemaRelease names the release that migrated the database to
+// version v and under which this one may boot on it, when this process
+// was started by a supervisor: an installed release, other than this one,
+// whose migrations reach v (the supervisor starts this release again
+// after a failed upgrade, or switches to it for downgrade -rollback), or
+// one whose upgrade migrated the database to v while this release served
+// (releases/SCHEMA; that release may be gone, removed by its failed
+// upgrade). It returns "" otherwise.
 func (r *runner) newerSchemaRelease(v int) string {
 	if _, ok := supervised.FromEnv(r.env.Map()); !ok {
 		return ""
@@ -77,17 +156,17 @@ func (r *runner) newerSchemaRelease(v int) string {
 	if err != nil {
 		return ""
 	}
-	list, err := root.List("")
-	if err != nil {
-		return ""
-	}
+	list, _ := root.List("")
 	for _, in := range list {
 		if in.Version == r.app.version || in.Manifest == nil {
 			continue
 		}
 		if top, err := install.HighestMigration(in.Manifest); err == nil && top >= v {
-			return in.Version
+			return "installed release " + in.Version
 		}
+	}
+	if with := expandedFor(root.Dir(), r.app.version, v); with != "" {
+		return "release " + with + ", whose upgrade migrated it while this release served (releases/" + schemaFile + ")"
 	}
 	return ""
 }

@@ -54,7 +54,7 @@ func (c *migrateCommand) run(ctx context.Context, r *runner, args []string) erro
 }
 
 func (r *runner) migrateUp(ctx context.Context) error {
-	_, base, log, err := r.setup()
+	base, log, err := r.setupDatabase()
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func (r *runner) migrateStatus(ctx context.Context, args []string) error {
 	if len(args) > 0 {
 		return &UsageError{Problem: fmt.Sprintf("migrate status takes no arguments, got %q", args[0]), Try: r.app.name + " migrate status"}
 	}
-	_, base, log, err := r.setup()
+	base, log, err := r.setupDatabase()
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func (r *runner) migrateForce(ctx context.Context, args []string) error {
 		}
 		version = int(v)
 	}
-	_, base, log, err := r.setup()
+	base, log, err := r.setupDatabase()
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ func (r *runner) schemaReader() (schemaReader, error) {
 	if r.app.migrations == nil {
 		return nil, nil
 	}
-	_, base, log, err := r.setup()
+	base, log, err := r.setupDatabase()
 	if err != nil {
 		return nil, err
 	}

@@ -67,6 +67,9 @@ type Migrator interface {
 	// Latest returns the version of the binary's newest migration, -1
 	// when it has none. It reads no database.
 	Latest() int
+	// Applied returns the versions recorded as applied, oldest first:
+	// what Rollback chooses from.
+	Applied(ctx context.Context) ([]int, error)
 }
 
 // Impl is package migrate's entry points.

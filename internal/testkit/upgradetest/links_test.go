@@ -125,8 +125,8 @@ func TestLinks(t *testing.T) {
 	if d := testkit.Diff(before, s.snapshot()); d != "" {
 		t.Errorf("the refused downgrade changed the root:\n%s", d)
 	}
-	if got := s.mustRun("rollback", "-to", "3"); !strings.HasPrefix(got, "Rolled back to version 2: reverted 1") {
-		t.Errorf("rollback -to 3: got %q", got)
+	if got := s.mustRun("rollback", "-to", "3", "-yes"); !strings.HasPrefix(got, "Rolled back to version 2: reverted 1") {
+		t.Errorf("rollback -to 3 -yes: got %q", got)
 	}
 	if want, got := "Installed release 1.0.0\nMade release 1.0.0 permanent\n", s.mustRun("downgrade", "1.0.0"); want != got {
 		t.Errorf("downgrade after the rollback: want %q, got %q", want, got)
