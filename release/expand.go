@@ -62,6 +62,9 @@ func (r *runner) expand(ctx context.Context, root *install.Root, vsn string) err
 	// Recorded before migrating: whether or not the switch then happens,
 	// the running release may be restarted on the schema it now serves on.
 	running, err := r.runningVersion(ctx)
+	if err == nil && running == "" {
+		err = control.ErrNotRunning
+	}
 	if err != nil {
 		return fmt.Errorf("ask the running system which release it runs, before migrating for release %s: %w", vsn, err)
 	}
@@ -74,22 +77,6 @@ func (r *runner) expand(ctx context.Context, root *install.Root, vsn string) err
 	}
 	fmt.Fprintf(r.stdout, "Migrated database to version %d\n", top)
 	return nil
-}
-
-// runningVersion asks the running system over its control socket which
-// release it runs.
-func (r *runner) runningVersion(ctx context.Context) (string, error) {
-	p, err := r.settings.Paths()
-	if err != nil {
-		return "", err
-	}
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	info, err := control.Ping(pctx, p.socket)
-	if err != nil {
-		return "", err
-	}
-	return info.Version, nil
 }
 
 // schemaFile is ROOT/releases/SCHEMA, the append-only record of the

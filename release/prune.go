@@ -106,7 +106,7 @@ func (r *runner) runningVersion(ctx context.Context) (string, error) {
 	case errors.Is(err, control.ErrNotRunning):
 		return "", nil
 	case err != nil:
-		return "", fmt.Errorf("ask the running system which release it runs, so that it is not pruned: %w", err)
+		return "", fmt.Errorf("ask the running system which release it runs: %w", err)
 	}
 	return info.Version, nil
 }

@@ -148,7 +148,7 @@ func (r *runner) checkRunningNeeds(ctx context.Context, m migratehook.Migrator, 
 // that release's migrations are not known.
 func (r *runner) runningMigrations(ctx context.Context, m migratehook.Migrator) (string, int, bool) {
 	running, err := r.runningVersion(ctx)
-	if err != nil {
+	if err != nil || running == "" {
 		return "", 0, false
 	}
 	if running == r.app.version {
