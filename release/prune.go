@@ -54,7 +54,7 @@ RELEASE_KEEP (0 turns that off).`)
 	}
 	running, err := r.runningVersion(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w (prune must know it, so as not to remove it)", err)
 	}
 	res, err := root.Prune(install.PruneOptions{Keep: n, Protect: []string{running, r.app.version}})
 	if err != nil {
