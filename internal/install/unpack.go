@@ -232,8 +232,8 @@ func (r *Root) Unpack(vsn string, opts UnpackOptions) (*UnpackResult, error) {
 }
 
 // removeStale removes what an unpack, a prune or a RELEASES write killed
-// midway left in ROOT/releases: staging directories and temporary files. It runs
-// under the lock, so none of them belongs to a live process.
+// midway left in ROOT/releases: staging directories and temporary files.
+// It runs under the lock, so none of them belongs to a live process.
 func (r *Root) removeStale() {
 	for _, pattern := range []string{".unpack-*", ".prune-*", "." + StateFile + ".tmp-*"} {
 		stale, _ := filepath.Glob(filepath.Join(r.releasesDir(), pattern))
