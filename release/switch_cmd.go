@@ -1,17 +1,15 @@
 package release
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/relkit/relkit/internal/control"
 	"github.com/relkit/relkit/internal/install"
+	"golang.org/x/mod/semver"
 )
 
 const switchSummary = "be on release VSN: upgrade or downgrade the running system to it, whichever is needed; nothing to do when it runs already"
@@ -161,70 +159,14 @@ func newerRelease(rs *install.Releases, a, b string) bool {
 	return order(a) > order(b)
 }
 
-// compareVersions compares two versions of the form N(.N)*(-PRE)?(+BUILD)?
-// as semantic versioning orders them (missing numbers count as 0; a
-// pre-release sorts before its release; build metadata is ignored). ok is
-// false when either is not of that form.
+// compareVersions compares two versions as semantic versioning orders
+// them (golang.org/x/mod/semver: MAJOR[.MINOR[.PATCH]][-PRE][+BUILD], a
+// pre-release before its release, build metadata ignored). ok is false
+// when either is not a semantic version.
 func compareVersions(a, b string) (c int, ok bool) {
-	type parsed struct {
-		nums []int
-		pre  []string
-	}
-	parse := func(v string) (parsed, bool) {
-		v, _, _ = strings.Cut(v, "+")
-		core, pre, hasPre := strings.Cut(v, "-")
-		var p parsed
-		for _, f := range strings.Split(core, ".") {
-			n, err := strconv.Atoi(f)
-			if err != nil || n < 0 || f[0] == '+' {
-				return p, false
-			}
-			p.nums = append(p.nums, n)
-		}
-		if hasPre {
-			p.pre = strings.Split(pre, ".")
-		}
-		return p, true
-	}
-	pa, okA := parse(a)
-	pb, okB := parse(b)
-	if !okA || !okB {
+	va, vb := "v"+a, "v"+b
+	if !semver.IsValid(va) || !semver.IsValid(vb) {
 		return 0, false
 	}
-	for i := range max(len(pa.nums), len(pb.nums)) {
-		var x, y int
-		if i < len(pa.nums) {
-			x = pa.nums[i]
-		}
-		if i < len(pb.nums) {
-			y = pb.nums[i]
-		}
-		if x != y {
-			return cmp.Compare(x, y), true
-		}
-	}
-	switch {
-	case pa.pre == nil && pb.pre == nil:
-		return 0, true
-	case pa.pre == nil:
-		return 1, true
-	case pb.pre == nil:
-		return -1, true
-	}
-	for i := range min(len(pa.pre), len(pb.pre)) {
-		x, y := pa.pre[i], pb.pre[i]
-		nx, errX := strconv.Atoi(x)
-		ny, errY := strconv.Atoi(y)
-		switch {
-		case errX == nil && errY == nil && nx != ny:
-			return cmp.Compare(nx, ny), true
-		case errX == nil && errY != nil:
-			return -1, true
-		case errX != nil && errY == nil:
-			return 1, true
-		case x != y:
-			return strings.Compare(x, y), true
-		}
-	}
-	return cmp.Compare(len(pa.pre), len(pb.pre)), true
+	return semver.Compare(va, vb), true
 }
