@@ -208,7 +208,12 @@ func runBuild(ctx context.Context, e *osEnv, f buildFlags, args []string) error 
 		if err != nil {
 			return err
 		}
-		m, err = assemble.Assemble(assemble.Options{Dir: dir, Binary: bin, Overlays: overlays, Manifest: *m})
+		sbom, err := writeSBOM(bin, version, m.BuildTime)
+		if err != nil {
+			return err
+		}
+		m, err = assemble.Assemble(assemble.Options{Dir: dir, Binary: bin, Overlays: overlays, Manifest: *m,
+			ReleaseFiles: map[string][]byte{manifest.SBOMFile: sbom}})
 		if err != nil {
 			return err
 		}
@@ -322,6 +327,9 @@ func reportBuild(e *osEnv, results []releaseResult) {
 	for _, r := range results {
 		m := r.manifest
 		fmt.Fprintf(w, "* assembled %s %s for %s at %s (%d files, %d migration files)\n", m.Name, m.Version, m.Target(), e.display(r.dir), len(m.Files), len(m.Migrations))
+		if f, ok := m.SBOM(); ok {
+			fmt.Fprintf(w, "* sbom %s (CycloneDX %s)\n", e.display(filepath.Join(r.dir, filepath.FromSlash(f.Path))), sbomSpec)
+		}
 		if r.tarball != "" {
 			fmt.Fprintf(w, "* tarball %s\n  sha256 %s\n", e.display(r.tarball), r.sum)
 		}
