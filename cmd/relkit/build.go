@@ -208,7 +208,7 @@ func runBuild(ctx context.Context, e *osEnv, f buildFlags, args []string) error 
 		if err != nil {
 			return err
 		}
-		sbom, err := writeSBOM(bin, version, m.BuildTime)
+		sbom, err := writeSBOM(bin, version, m.BuildTime, relkitFlags{strip: f.strip, version: f.version != ""})
 		if err != nil {
 			return err
 		}

@@ -20,7 +20,10 @@ package main
 //     binary's name and main package), with
 //     the Go version, GOOS/GOARCH, CGO_ENABLED, compiler, VCS revision/time/
 //     modified and tags as cdx:gomod:build:* properties, every build setting
-//     verbatim as relkit:build:setting:KEY, and the binary's SHA-256;
+//     verbatim as relkit:build:setting:KEY, relkit's own -strip and
+//     -version flags (relkit:build:strip, relkit:build:version-injected:
+//     with -trimpath, build info leaves -ldflags out), and the binary's
+//     SHA-256;
 //   - components: every dependency module (a replacement when the build
 //     used one) with its version, purl, and go.sum hash (the h1: dirhash,
 //     a SHA-256, in hex as cyclonedx-gomod records it), plus "std", the Go
@@ -44,6 +47,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,9 +57,18 @@ import (
 // sbomSpec is the CycloneDX version relkit writes.
 const sbomSpec = cdx.SpecVersion1_6
 
+// relkitFlags are the relkit build flags that shaped the binary and that
+// its build info does not record (with -trimpath the go command leaves
+// -ldflags out). They go into the SBOM as relkit:build:* properties, so
+// relkit verify can rebuild with them.
+type relkitFlags struct {
+	strip   bool // -strip: -ldflags "-s -w"
+	version bool // -version: injected with -ldflags -X
+}
+
 // writeSBOM returns the CycloneDX JSON SBOM of the binary at bin, released
 // as version at buildTime.
-func writeSBOM(bin, version string, buildTime time.Time) ([]byte, error) {
+func writeSBOM(bin, version string, buildTime time.Time, flags relkitFlags) ([]byte, error) {
 	bi, err := buildinfo.ReadFile(bin)
 	if err != nil {
 		return nil, fmt.Errorf("sbom: read build information of %s: %w", bin, err)
@@ -64,7 +77,7 @@ func writeSBOM(bin, version string, buildTime time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sbom: %w", err)
 	}
-	bom := buildSBOM(bi, filepath.Base(bin), version, buildTime, sum)
+	bom := buildSBOM(bi, filepath.Base(bin), version, buildTime, sum, flags)
 	var buf bytes.Buffer
 	enc := cdx.NewBOMEncoder(&buf, cdx.BOMFileFormatJSON)
 	enc.SetPretty(true)
@@ -76,7 +89,7 @@ func writeSBOM(bin, version string, buildTime time.Time) ([]byte, error) {
 }
 
 // buildSBOM describes bi; binSHA256 is the binary's hex SHA-256.
-func buildSBOM(bi *debug.BuildInfo, name, version string, buildTime time.Time, binSHA256 string) *cdx.BOM {
+func buildSBOM(bi *debug.BuildInfo, name, version string, buildTime time.Time, binSHA256 string, flags relkitFlags) *cdx.BOM {
 	settings := map[string]string{}
 	for _, s := range bi.Settings {
 		settings[s.Key] = s.Value
@@ -85,6 +98,8 @@ func buildSBOM(bi *debug.BuildInfo, name, version string, buildTime time.Time, b
 		{Name: "cdx:gomod:binary:hash:SHA-256", Value: binSHA256},
 		{Name: "cdx:gomod:binary:name", Value: name},
 		{Name: "relkit:main:package", Value: bi.Path},
+		{Name: "relkit:build:strip", Value: strconv.FormatBool(flags.strip)},
+		{Name: "relkit:build:version-injected", Value: strconv.FormatBool(flags.version)},
 		{Name: "cdx:gomod:build:env:GOVERSION", Value: bi.GoVersion},
 	}
 	for key, name := range map[string]string{
