@@ -6,7 +6,6 @@ require github.com/caarlos0/env/v10 v10.0.0
 
 require (
 	aead.dev/minisign v0.3.0
-	github.com/CycloneDX/cyclonedx-go v0.12.0
 	github.com/go-sql-driver/mysql v1.10.1
 	github.com/golang-migrate/migrate/v4 v4.20.1
 	github.com/lib/pq v1.12.3

@@ -2,17 +2,25 @@ package main
 
 // The SBOM relkit build writes into every release, releases/VSN/sbom.cdx.json.
 //
-// Format: CycloneDX 1.6 JSON, written with github.com/CycloneDX/cyclonedx-go,
-// rather than SPDX 2.3. Three reasons. CycloneDX has a Go-module vocabulary
-// already in use (purl pkg:golang/..., the cdx:gomod property taxonomy of
-// cyclonedx-gomod, which this file follows), so a Go binary's build info maps
-// onto it without invention. Its metadata timestamp and serial number are
-// optional, so the document can be a pure function of the binary and the
-// recorded build time (SPDX 2.3 requires a creation time and a unique
-// documentNamespace, which reproducible builds must then fake). And
-// cyclonedx-go imports only the standard library, while spdx/tools-golang
-// brings its own dependencies into relkit's go.mod. The library is linked
-// into cmd/relkit only; apps never import it.
+// Format: CycloneDX 1.6 JSON rather than SPDX 2.3. CycloneDX has a
+// Go-module vocabulary already in use (purl pkg:golang/..., the cdx:gomod
+// property taxonomy of cyclonedx-gomod, which this file follows), so a Go
+// binary's build info maps onto it without invention; and its metadata
+// timestamp and serial number are optional, so the document can be a pure
+// function of the binary and the recorded build time (SPDX 2.3 requires a
+// creation time and a unique documentNamespace, which a reproducible build
+// must then fake).
+//
+// Written with the standard library, like the OCI image (see doc.go): with
+// github.com/CycloneDX/cyclonedx-go imported here, `go run
+// github.com/relkit/relkit/cmd/relkit` from an app without the tool
+// directive, and so the build stage of the Dockerfile relkit gen docker
+// writes, fail with "missing go.sum entry for module providing package
+// github.com/CycloneDX/cyclonedx-go" (tried). The subset written is small:
+// the types below. .ci/extra/sbomcheck checks the result with the
+// format's own tools: CycloneDX's 1.6 JSON schema, and cyclonedx-go, which
+// must decode it and encode it back to the same JSON (so no field is one
+// the official library does not know).
 //
 // What goes in, all from the binary's build info (debug/buildinfo, which
 // reads binaries of any target):
@@ -41,6 +49,7 @@ import (
 	"debug/buildinfo"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -50,12 +59,55 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	cdx "github.com/CycloneDX/cyclonedx-go"
 )
 
 // sbomSpec is the CycloneDX version relkit writes.
-const sbomSpec = cdx.SpecVersion1_6
+const sbomSpec = "1.6"
+
+// The subset of CycloneDX 1.6 that relkit writes, field for field the JSON
+// names of the specification (and of cyclonedx-go's types).
+type (
+	cdxBOM struct {
+		Schema       string          `json:"$schema"`
+		BOMFormat    string          `json:"bomFormat"`
+		SpecVersion  string          `json:"specVersion"`
+		SerialNumber string          `json:"serialNumber"`
+		Version      int             `json:"version"`
+		Metadata     cdxMetadata     `json:"metadata"`
+		Components   []cdxComponent  `json:"components"`
+		Dependencies []cdxDependency `json:"dependencies"`
+	}
+	cdxMetadata struct {
+		Timestamp string        `json:"timestamp"`
+		Tools     cdxTools      `json:"tools"`
+		Component *cdxComponent `json:"component"`
+	}
+	cdxTools struct {
+		Components []cdxComponent `json:"components"`
+	}
+	cdxComponent struct {
+		BOMRef     string        `json:"bom-ref,omitempty"`
+		Type       string        `json:"type"`
+		Name       string        `json:"name"`
+		Version    string        `json:"version,omitempty"`
+		Scope      string        `json:"scope,omitempty"`
+		Hashes     []cdxHash     `json:"hashes,omitempty"`
+		PURL       string        `json:"purl,omitempty"`
+		Properties []cdxProperty `json:"properties,omitempty"`
+	}
+	cdxHash struct {
+		Alg     string `json:"alg"`
+		Content string `json:"content"`
+	}
+	cdxProperty struct {
+		Name  string `json:"name"`
+		Value string `json:"value"`
+	}
+	cdxDependency struct {
+		Ref       string   `json:"ref"`
+		DependsOn []string `json:"dependsOn,omitempty"`
+	}
+)
 
 // relkitFlags are the relkit build flags that shaped the binary and that
 // its build info does not record (with -trimpath the go command leaves
@@ -79,22 +131,22 @@ func writeSBOM(bin, version string, buildTime time.Time, flags relkitFlags) ([]b
 	}
 	bom := buildSBOM(bi, filepath.Base(bin), version, buildTime, sum, flags)
 	var buf bytes.Buffer
-	enc := cdx.NewBOMEncoder(&buf, cdx.BOMFileFormatJSON)
-	enc.SetPretty(true)
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	if err := enc.EncodeVersion(bom, sbomSpec); err != nil {
+	if err := enc.Encode(bom); err != nil {
 		return nil, fmt.Errorf("sbom: encode: %w", err)
 	}
 	return buf.Bytes(), nil
 }
 
 // buildSBOM describes bi; binSHA256 is the binary's hex SHA-256.
-func buildSBOM(bi *debug.BuildInfo, name, version string, buildTime time.Time, binSHA256 string, flags relkitFlags) *cdx.BOM {
+func buildSBOM(bi *debug.BuildInfo, name, version string, buildTime time.Time, binSHA256 string, flags relkitFlags) *cdxBOM {
 	settings := map[string]string{}
 	for _, s := range bi.Settings {
 		settings[s.Key] = s.Value
 	}
-	props := []cdx.Property{
+	props := []cdxProperty{
 		{Name: "cdx:gomod:binary:hash:SHA-256", Value: binSHA256},
 		{Name: "cdx:gomod:binary:name", Value: name},
 		{Name: "relkit:main:package", Value: bi.Path},
@@ -108,16 +160,16 @@ func buildSBOM(bi *debug.BuildInfo, name, version string, buildTime time.Time, b
 		"vcs.time": "build:vcs:time", "vcs.modified": "build:vcs:modified",
 	} {
 		if v, ok := settings[key]; ok {
-			props = append(props, cdx.Property{Name: "cdx:gomod:" + name, Value: v})
+			props = append(props, cdxProperty{Name: "cdx:gomod:" + name, Value: v})
 		}
 	}
 	if tags := settings["-tags"]; tags != "" {
 		for _, tag := range strings.Split(tags, ",") {
-			props = append(props, cdx.Property{Name: "cdx:gomod:build:tag", Value: tag})
+			props = append(props, cdxProperty{Name: "cdx:gomod:build:tag", Value: tag})
 		}
 	}
 	for _, s := range bi.Settings {
-		props = append(props, cdx.Property{Name: "relkit:build:setting:" + s.Key, Value: s.Value})
+		props = append(props, cdxProperty{Name: "relkit:build:setting:" + s.Key, Value: s.Value})
 	}
 	sort.SliceStable(props, func(i, j int) bool {
 		if props[i].Name != props[j].Name {
@@ -126,18 +178,18 @@ func buildSBOM(bi *debug.BuildInfo, name, version string, buildTime time.Time, b
 		return props[i].Value < props[j].Value
 	})
 
-	app := &cdx.Component{
-		BOMRef: "app:" + bi.Main.Path, Type: cdx.ComponentTypeApplication,
-		Name: bi.Main.Path, Version: version, Properties: &props,
+	app := &cdxComponent{
+		BOMRef: "app:" + bi.Main.Path, Type: "application",
+		Name: bi.Main.Path, Version: version, Properties: props,
 	}
 	if v := bi.Main.Version; v != "" && v != "(devel)" {
-		app.PackageURL = purl(bi.Main.Path, v)
+		app.PURL = purl(bi.Main.Path, v)
 	}
-	std := cdx.Component{
-		BOMRef: purl("std", bi.GoVersion), Type: cdx.ComponentTypeLibrary, Name: "std",
-		Version: bi.GoVersion, PackageURL: purl("std", bi.GoVersion), Scope: cdx.ScopeRequired,
+	std := cdxComponent{
+		BOMRef: purl("std", bi.GoVersion), Type: "library", Name: "std",
+		Version: bi.GoVersion, PURL: purl("std", bi.GoVersion), Scope: "required",
 	}
-	components := []cdx.Component{std}
+	components := []cdxComponent{std}
 	refs := []string{std.BOMRef}
 	for _, dep := range bi.Deps {
 		c := moduleComponent(dep)
@@ -145,38 +197,39 @@ func buildSBOM(bi *debug.BuildInfo, name, version string, buildTime time.Time, b
 		refs = append(refs, c.BOMRef)
 	}
 
-	tool := cdx.Component{Type: cdx.ComponentTypeApplication, Name: "relkit", Version: toolVersion()}
-	bom := cdx.NewBOM()
-	bom.SerialNumber = serialNumber(binSHA256)
-	bom.Metadata = &cdx.Metadata{
-		Timestamp: buildTime.UTC().Format(time.RFC3339),
-		Tools:     &cdx.ToolsChoice{Components: &[]cdx.Component{tool}},
-		Component: app,
+	tool := cdxComponent{Type: "application", Name: "relkit", Version: toolVersion()}
+	return &cdxBOM{
+		Schema: "http://cyclonedx.org/schema/bom-1.6.schema.json", BOMFormat: "CycloneDX", SpecVersion: sbomSpec,
+		SerialNumber: serialNumber(binSHA256), Version: 1,
+		Metadata: cdxMetadata{
+			Timestamp: buildTime.UTC().Format(time.RFC3339),
+			Tools:     cdxTools{Components: []cdxComponent{tool}},
+			Component: app,
+		},
+		Components:   components,
+		Dependencies: []cdxDependency{{Ref: app.BOMRef, DependsOn: refs}},
 	}
-	bom.Components = &components
-	bom.Dependencies = &[]cdx.Dependency{{Ref: app.BOMRef, Dependencies: &refs}}
-	return bom
 }
 
 // moduleComponent describes one dependency module, the replacement when
 // the build used one (a local directory replacement has no version and no
 // hash).
-func moduleComponent(dep *debug.Module) cdx.Component {
+func moduleComponent(dep *debug.Module) cdxComponent {
 	m := dep
 	if dep.Replace != nil {
 		m = dep.Replace
 	}
-	c := cdx.Component{Type: cdx.ComponentTypeLibrary, Name: m.Path, Version: m.Version, Scope: cdx.ScopeRequired}
+	c := cdxComponent{Type: "library", Name: m.Path, Version: m.Version, Scope: "required"}
 	c.BOMRef = purl(m.Path, m.Version)
 	if m.Version != "" && m.Version != "(devel)" {
-		c.PackageURL = c.BOMRef
+		c.PURL = c.BOMRef
 	}
 	if h, ok := h1Hex(m.Sum); ok {
-		c.Hashes = &[]cdx.Hash{{Algorithm: cdx.HashAlgoSHA256, Value: h}}
+		c.Hashes = []cdxHash{{Alg: "SHA-256", Content: h}}
 	}
 	if dep.Replace != nil {
-		props := []cdx.Property{{Name: "relkit:replaces", Value: dep.Path + "@" + dep.Version}}
-		c.Properties = &props
+		props := []cdxProperty{{Name: "relkit:replaces", Value: dep.Path + "@" + dep.Version}}
+		c.Properties = props
 	}
 	return c
 }

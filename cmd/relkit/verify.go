@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"debug/buildinfo"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,8 +20,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
-	cdx "github.com/CycloneDX/cyclonedx-go"
 
 	"github.com/relkit/relkit/internal/manifest"
 	"github.com/relkit/relkit/internal/reltar"
@@ -166,12 +165,12 @@ func readRecord(tarball string) (*recorded, error) {
 		if en.name != f.Path {
 			continue
 		}
-		var bom cdx.BOM
-		if err := cdx.NewBOMDecoder(bytes.NewReader(en.data), cdx.BOMFileFormatJSON).Decode(&bom); err != nil {
+		var bom cdxBOM
+		if err := json.Unmarshal(en.data, &bom); err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", tarball, f.Path, err)
 		}
-		if bom.Metadata != nil && bom.Metadata.Component != nil && bom.Metadata.Component.Properties != nil {
-			for _, p := range *bom.Metadata.Component.Properties {
+		if bom.Metadata.Component != nil {
+			for _, p := range bom.Metadata.Component.Properties {
 				if k, ok := strings.CutPrefix(p.Name, "relkit:build:setting:"); ok {
 					rec.settings[k] = p.Value
 				}

@@ -2,9 +2,11 @@ package sbomcheck
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -104,6 +106,24 @@ func TestSBOMIsValidCycloneDX(t *testing.T) {
 	if err := cdx.NewBOMDecoder(bytes.NewReader(data), cdx.BOMFileFormatJSON).Decode(&bom); err != nil {
 		t.Fatalf("cyclonedx-go cannot decode the SBOM: %v", err)
 	}
+	// Every field relkit writes is one the official library knows: its
+	// encoding of what it decoded is the same JSON.
+	var again bytes.Buffer
+	enc := cdx.NewBOMEncoder(&again, cdx.BOMFileFormatJSON)
+	if err := enc.EncodeVersion(&bom, cdx.SpecVersion1_6); err != nil {
+		t.Fatalf("cyclonedx-go cannot encode the decoded SBOM: %v", err)
+	}
+	var relkitJSON, cdxJSON any
+	if err := json.Unmarshal(data, &relkitJSON); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(again.Bytes(), &cdxJSON); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(relkitJSON, cdxJSON) {
+		t.Errorf("cyclonedx-go decodes and re-encodes the SBOM differently: a field it does not know, or a value it normalizes\nrelkit:      %.2000s\ncyclonedx-go: %.2000s", data, again.Bytes())
+	}
+
 	if bom.SpecVersion != cdx.SpecVersion1_6 || bom.Metadata == nil || bom.Metadata.Component == nil {
 		t.Fatalf("want a CycloneDX 1.6 BOM describing the app, got spec %v, metadata %+v", bom.SpecVersion, bom.Metadata)
 	}
