@@ -46,6 +46,8 @@ version injected with -ldflags -X. One target gives DIR/NAME, several give
 DIR/NAME-OS-ARCH each. The build time recorded in release.json, and used for
 every tarball entry, is SOURCE_DATE_EPOCH when set, else the commit time of
 the checkout, else the clock (then the release is not reproducible).
+releases/VSN/sbom.cdx.json is a CycloneDX SBOM of the binary: every module
+it links with version and go.sum hash, the Go version and build settings.
 
 -image also writes an OCI container image of the release, without Docker
 and FROM scratch: DIR/NAME-VSN.oci (an image layout directory) and
