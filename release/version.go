@@ -3,11 +3,13 @@ package release
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
 
 	"github.com/relkit/relkit/internal/install"
+	"github.com/relkit/relkit/internal/manifest"
 )
 
 // version is set at build time by relkit build:
@@ -15,7 +17,7 @@ import (
 //	go build -ldflags "-X github.com/relkit/relkit/release.version=1.2.0"
 var version string
 
-const versionSummary = "print the name and version (-v: VCS revision, Go version, OS/arch)"
+const versionSummary = "print the name and version (-v: VCS revision, Go version, OS/arch, signature policy, SBOM)"
 
 // resolveVersion picks the release version: the one injected at build time,
 // else the App's, else the main module's, else "devel".
@@ -68,7 +70,31 @@ func (c *versionCommand) run(_ context.Context, r *runner, args []string) error 
 	}
 	fmt.Fprintf(r.stdout, "go: %s\nplatform: %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(r.stdout, "signatures: %s\n", r.app.signaturePolicy())
+	fmt.Fprintf(r.stdout, "sbom: %s\n", r.sbomLocation())
 	return nil
+}
+
+// sbomLocation says where the SBOM of the running release is: the
+// releases/VSN/sbom.cdx.json that its release.json lists, with its SHA-256.
+func (r *runner) sbomLocation() string {
+	p, err := r.settings.Paths()
+	if err != nil || !p.Assembled {
+		return "none (not an assembled release: relkit build writes one into releases/VSN/" + manifest.SBOMFile + ")"
+	}
+	exe, err := filepath.EvalSymlinks(r.exe)
+	if err != nil {
+		exe = r.exe
+	}
+	dir := filepath.Dir(exe) // ROOT/releases/VSN
+	m, err := manifest.Read(filepath.Join(dir, manifest.FileName))
+	if err != nil {
+		return "unknown (" + err.Error() + ")"
+	}
+	f, ok := m.SBOM()
+	if !ok {
+		return "none (release " + m.Version + " was built by a relkit that wrote no SBOM)"
+	}
+	return fmt.Sprintf("%s (CycloneDX JSON, sha256 %s)", filepath.Join(dir, manifest.SBOMFile), f.SHA256)
 }
 
 // signaturePolicy says which tarballs upgrade accepts: signed by one of

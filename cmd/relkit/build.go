@@ -46,6 +46,8 @@ version injected with -ldflags -X. One target gives DIR/NAME, several give
 DIR/NAME-OS-ARCH each. The build time recorded in release.json, and used for
 every tarball entry, is SOURCE_DATE_EPOCH when set, else the commit time of
 the checkout, else the clock (then the release is not reproducible).
+releases/VSN/sbom.cdx.json is a CycloneDX SBOM of the binary: every module
+it links with version and go.sum hash, the Go version and build settings.
 
 -image also writes an OCI container image of the release, without Docker
 and FROM scratch: DIR/NAME-VSN.oci (an image layout directory) and
@@ -208,7 +210,12 @@ func runBuild(ctx context.Context, e *osEnv, f buildFlags, args []string) error 
 		if err != nil {
 			return err
 		}
-		m, err = assemble.Assemble(assemble.Options{Dir: dir, Binary: bin, Overlays: overlays, Manifest: *m})
+		sbom, err := writeSBOM(bin, version, m.BuildTime, relkitFlags{strip: f.strip, version: f.version != ""})
+		if err != nil {
+			return err
+		}
+		m, err = assemble.Assemble(assemble.Options{Dir: dir, Binary: bin, Overlays: overlays, Manifest: *m,
+			ReleaseFiles: map[string][]byte{manifest.SBOMFile: sbom}})
 		if err != nil {
 			return err
 		}
@@ -322,6 +329,9 @@ func reportBuild(e *osEnv, results []releaseResult) {
 	for _, r := range results {
 		m := r.manifest
 		fmt.Fprintf(w, "* assembled %s %s for %s at %s (%d files, %d migration files)\n", m.Name, m.Version, m.Target(), e.display(r.dir), len(m.Files), len(m.Migrations))
+		if f, ok := m.SBOM(); ok {
+			fmt.Fprintf(w, "* sbom %s (CycloneDX %s)\n", e.display(filepath.Join(r.dir, filepath.FromSlash(f.Path))), sbomSpec)
+		}
 		if r.tarball != "" {
 			fmt.Fprintf(w, "* tarball %s\n  sha256 %s\n", e.display(r.tarball), r.sum)
 		}

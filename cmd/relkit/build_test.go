@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"debug/buildinfo"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -94,7 +96,7 @@ func TestBuildLayoutAndManifest(t *testing.T) {
 		t.Fatal(err)
 	}
 	sort.Strings(onDisk)
-	wantFiles := []string{"bin/hook.sh", "bin/sample", "etc/motd.txt", "releases/0.3.0/sample"}
+	wantFiles := []string{"bin/hook.sh", "bin/sample", "etc/motd.txt", "releases/0.3.0/sample", "releases/0.3.0/sbom.cdx.json"}
 	if strings.Join(onDisk, " ") != strings.Join(wantFiles, " ") || len(m.Files) != len(wantFiles) {
 		t.Errorf("files: want %v (binary, link, overlays), got on disk %v, in release.json %d", wantFiles, onDisk, len(m.Files))
 	}
@@ -120,6 +122,68 @@ func TestBuildLayoutAndManifest(t *testing.T) {
 	}
 	if err := m.Verify(root); err != nil {
 		t.Errorf("Verify of a fresh release: %v", err)
+	}
+	checkSBOM(t, root, m)
+}
+
+// checkSBOM checks the release's SBOM against release.json and relkit's
+// own go.sum: listed with its checksum, naming the app and each module
+// the sample links with the version and hash go.sum records. (The format
+// itself is checked by the official schema in .ci/extra/sbomcheck.)
+func checkSBOM(t *testing.T, root string, m *manifest.Manifest) {
+	t.Helper()
+	f, ok := m.SBOM()
+	if !ok || f.Path != "releases/0.3.0/sbom.cdx.json" {
+		t.Fatalf("release.json lists no SBOM at releases/0.3.0/sbom.cdx.json: %+v", m.Files)
+	}
+	data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(f.Path)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bom struct {
+		BOMFormat, SpecVersion string
+		Metadata               struct {
+			Timestamp string
+			Component struct{ Name, Version string }
+		}
+		Components []struct {
+			Name, Version string
+			Hashes        []struct{ Alg, Content string }
+		}
+	}
+	if err := json.Unmarshal(data, &bom); err != nil {
+		t.Fatalf("sbom: %v", err)
+	}
+	if bom.BOMFormat != "CycloneDX" || bom.SpecVersion != "1.6" || bom.Metadata.Component.Version != "0.3.0" || bom.Metadata.Timestamp != "2023-11-14T22:13:20Z" {
+		t.Errorf("sbom: want CycloneDX 1.6 of version 0.3.0 at the build time, got %s %s of %q at %s", bom.BOMFormat, bom.SpecVersion, bom.Metadata.Component.Version, bom.Metadata.Timestamp)
+	}
+	sums, err := os.ReadFile(filepath.Join(moduleRoot, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, c := range bom.Components {
+		h := ""
+		if len(c.Hashes) == 1 && c.Hashes[0].Alg == "SHA-256" {
+			h = c.Hashes[0].Content
+		}
+		got[c.Name] = c.Version + " " + h
+	}
+	for _, mod := range []string{"github.com/caarlos0/env/v10", "aead.dev/minisign"} {
+		want := ""
+		for _, line := range strings.Split(string(sums), "\n") {
+			fields := strings.Fields(line)
+			if len(fields) == 3 && fields[0] == mod && !strings.HasSuffix(fields[1], "/go.mod") {
+				b, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(fields[2], "h1:"))
+				want = fields[1] + " " + hex.EncodeToString(b)
+			}
+		}
+		if want == "" || got[mod] != want {
+			t.Errorf("sbom component %s: want %q (version and h1 hash from go.sum), got %q", mod, want, got[mod])
+		}
+	}
+	if got["std"] != m.GoVersion+" " {
+		t.Errorf("sbom: want component std at %s, got %q", m.GoVersion, got["std"])
 	}
 }
 

@@ -4,6 +4,9 @@
 //
 //	relkit build [-version V] [-target os/arch,...] [-o DIR] [-tar] [-image] [PKG]
 //	relkit tar [-o DIR] [RELEASE_DIR...]
+//	relkit keygen [-unencrypted] KEYFILE
+//	relkit sign -key KEYFILE TARBALL...
+//	relkit verify TARBALL
 //	relkit gen docker|systemd|k8s [-o DIR] [PKG]
 //
 // Use it as a Go tool, pinned in your go.mod next to the relkit library:
@@ -12,8 +15,9 @@
 //	go tool relkit build -tar ./cmd/myapp
 //
 // or with go run, at the relkit version your go.mod already requires (the
-// command uses only the standard library, so it adds nothing to go.sum; see
-// below why the image writer keeps it so):
+// command uses only the standard library and what the release package
+// links, so it adds nothing to go.sum; see below why the image and SBOM
+// writers keep it so):
 //
 //	go run github.com/relkit/relkit/cmd/relkit build ./cmd/myapp
 //
@@ -33,13 +37,15 @@
 //	  releases/VSN/release.json      name, version, target, Go version, VCS
 //	                                 revision, build time, SHA-256 of every
 //	                                 file, embedded migrations
+//	  releases/VSN/sbom.cdx.json     CycloneDX SBOM of the binary (sbom.go)
 //	  tmp/  log/
 //	  ...                            rel/overlays/ copied in
 //
 // rel/overlays is looked up in the package directory, then in the module
 // root. The build time is SOURCE_DATE_EPOCH when set, else the commit time
 // of the checkout, else the clock; two builds of one commit give identical
-// tarballs.
+// tarballs. relkit verify TARBALL checks that claim for a given tarball:
+// it rebuilds it from a clean checkout of the recorded commit and compares.
 //
 // # Container images without Docker
 //

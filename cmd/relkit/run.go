@@ -38,7 +38,7 @@ type command struct {
 }
 
 func commands() []*command {
-	return []*command{buildCommand(), tarCommand(), keygenCommand(), signCommand(), genCommand(), versionCommand(), helpCommand()}
+	return []*command{buildCommand(), tarCommand(), keygenCommand(), signCommand(), verifyCommand(), genCommand(), versionCommand(), helpCommand()}
 }
 
 // usageError is a mistake in the command line: exit 64 with a hint.

@@ -171,3 +171,23 @@ func (m *Manifest) Write(file string) error {
 	}
 	return nil
 }
+
+// SBOMFile is the file name of the release's SBOM (CycloneDX JSON) inside
+// releases/VSN/, next to release.json.
+const SBOMFile = "sbom.cdx.json"
+
+// SBOM returns the Files entry of the release's SBOM,
+// releases/VSN/sbom.cdx.json, with its size and SHA-256; false when the
+// release has none (built by a relkit without SBOMs). The SBOM is an
+// ordinary entry of Files rather than a field of its own, so that
+// release.json keeps schema 1: a release built before SBOMs, whose parser
+// refuses unknown fields, still reads it and can upgrade to the release.
+func (m *Manifest) SBOM() (File, bool) {
+	want := path.Join(m.Dir(), SBOMFile)
+	for _, f := range m.Files {
+		if f.Path == want && f.Link == "" {
+			return f, true
+		}
+	}
+	return File{}, false
+}

@@ -31,6 +31,9 @@ type Options struct {
 	// Manifest carries the release's metadata (Name and Version are
 	// required); Assemble fills in Files.
 	Manifest manifest.Manifest
+	// ReleaseFiles are more files written into releases/VSN/ (mode 0644),
+	// keyed by file name, e.g. the SBOM. Default nil: none.
+	ReleaseFiles map[string][]byte
 }
 
 // Assemble creates the release described by opts and returns its manifest.
@@ -89,6 +92,18 @@ func populate(root string, opts Options, m *manifest.Manifest) error {
 	}
 	if err := copyFile(opts.Binary, layout.Binary(root, m.Version, m.Name), 0o755); err != nil {
 		return fmt.Errorf("install binary: %w", err)
+	}
+	for name, data := range opts.ReleaseFiles {
+		if name == m.Name || name == manifest.FileName || strings.ContainsAny(name, `/\`) {
+			return fmt.Errorf("release file %q would replace part of the release", name)
+		}
+		file := filepath.Join(relDir, name)
+		if err := os.WriteFile(file, data, 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+		if err := os.Chmod(file, 0o644); err != nil {
+			return err
+		}
 	}
 	link := path.Join("..", "releases", m.Version, m.Name)
 	if err := os.Symlink(link, filepath.Join(root, "bin", m.Name)); err != nil {
