@@ -29,6 +29,7 @@ func (r *runner) commands() []entry {
 		{"upgrade", upgradeSummary, func() command { return &upgradeCommand{} }, false},
 		{"downgrade", downgradeSummary, func() command { return &downgradeCommand{} }, false},
 		{"releases", releasesSummary, func() command { return &releasesCommand{} }, false},
+		{"logs", logsSummary, func() command { return &logsCommand{} }, false},
 		{"maintenance", maintenanceSummary, func() command { return &maintenanceCommand{} }, false},
 		{"debug", debugSummary, func() command { return &debugCommand{} }, false},
 		{"rpc", rpcSummary, func() command { return &rpcCommand{} }, false},
