@@ -21,6 +21,23 @@ import (
 
 const debugSummary = "look inside the running app over the control socket: debug stack | stats | heap, cpu, trace, block, mutex -o FILE | log-level LEVEL"
 
+const debugUsage = `Usage: %[1]s debug SUBCOMMAND [flags]
+
+Look inside the running app over its control socket (refused for other
+users); files are written only to -o FILE, which must not exist.
+
+  stack                             every goroutine's stack, as SIGQUIT prints it
+  stats [-json]                     version, generation, uptime, goroutines, heap, GC, connections, requests
+  heap -o FILE                      heap profile (go tool pprof FILE)
+  cpu [-seconds 30] -o FILE         CPU profile (go tool pprof FILE)
+  trace [-seconds 5] -o FILE        execution trace (go tool trace FILE)
+  block [-seconds 10] -o FILE       where goroutines block (go tool pprof FILE)
+  mutex [-seconds 10] -o FILE       contended locks (go tool pprof FILE)
+  log-level LEVEL [-for DURATION]   debug, info, warn, error or reset; until -for passes or a restart
+
+%[1]s debug SUBCOMMAND -h shows its flags.
+`
+
 // maxDebugOutput bounds what one debug request writes to the caller's
 // file or terminal.
 const maxDebugOutput = 512 << 20
@@ -33,6 +50,9 @@ func (c *debugCommand) run(ctx context.Context, r *runner, args []string) error 
 		return &UsageError{Problem: "debug needs a subcommand: " + debugNames(), Try: r.app.name + " debug stack"}
 	}
 	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintf(r.stdout, debugUsage, r.app.name)
+		return errHelp
 	case "stack":
 		return debugStack(ctx, r, args[1:])
 	case "heap":
