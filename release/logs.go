@@ -367,10 +367,18 @@ func (r *runner) logPrinter(w io.Writer, asJSON bool) func([]byte) {
 		return func(line []byte) { w.Write(line); w.Write([]byte{'\n'}) }
 	}
 	_, noColor := r.env.Lookup("NO_COLOR")
+	return r.printerFor(w, false, noColor || !isTerminal(r.stdout))
+}
+
+// printerFor is logPrinter with the choices made.
+func (r *runner) printerFor(w io.Writer, asJSON, noColor bool) func([]byte) {
+	if asJSON {
+		return func(line []byte) { w.Write(line); w.Write([]byte{'\n'}) }
+	}
 	h := tint.NewTextHandler(w, &tint.Options{
 		Level:      slog.Level(-1 << 10),
 		TimeFormat: "2006-01-02 15:04:05.000",
-		NoColor:    noColor || !isTerminal(r.stdout),
+		NoColor:    noColor,
 	})
 	return func(line []byte) {
 		rec, ok := parseRecord(line)

@@ -60,4 +60,3 @@ func TestStatsCounts(t *testing.T) {
 		t.Errorf("after the clients closed: want %+v, got %+v", want, got)
 	}
 }
-

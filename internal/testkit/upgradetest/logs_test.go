@@ -279,3 +279,21 @@ func checkStory(t *testing.T, what string, lines []string, story ...step) {
 		t.Errorf("%s: want lines with, in order, %q; %q is missing or out of order in:\n%s", what, story, story[i], strings.Join(lines, "\n"))
 	}
 }
+
+// TestLogsWithoutLogFile runs the release in the foreground, which writes
+// no log file: logs says where the log goes instead.
+func TestLogsWithoutLogFile(t *testing.T) {
+	t.Parallel()
+	s := install(t, "hello", helloV1.get(t))
+	s.start()
+	code, stdout, stderr := s.run("logs")
+	if code != 1 || stdout != "" || !strings.Contains(stderr, "no log file at") || !strings.Contains(stderr, "runs in the foreground") || !strings.Contains(stderr, "journalctl -u hello.service") {
+		t.Errorf("logs of a release run with start: want exit 1 saying it runs in the foreground and naming journalctl, got %d %q %q", code, stdout, stderr)
+	}
+	if _, err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := s.run("logs"); code != 1 || !strings.Contains(stderr, "nothing runs now") {
+		t.Errorf("logs with no log file and nothing running: want exit 1 saying so, got %d %q", code, stderr)
+	}
+}
