@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,7 +31,9 @@ type logsCommand struct{}
 func (c *logsCommand) run(ctx context.Context, r *runner, args []string) error {
 	fs := r.flags("logs", "[-f] [-n N] [-since DURATION|TIME] [-grep RE] [-json]", logsSummary+", across rotations and restarts, until interrupted")
 	follow := fs.Bool("f", false, "keep printing new lines as they are written, across rotations and restarts, until interrupted (Ctrl-C)")
-	n := fs.Int("n", -1, "print only the last N lines (default: all of them; 10 with -f)")
+	n := new(int)
+	*n = -1
+	fs.Var((*lineCount)(n), "n", "print only the last `N` lines (10 with -f)")
 	since := fs.String("since", "", "only lines from this long ago (10m, 2h) or since this time (2006-01-02T15:04:05, 2006-01-02 15:04, 15:04, local time unless it has a zone)")
 	grep := fs.String("grep", "", "only lines matching this regular expression (RE2 syntax, on the line as written)")
 	asJSON := fs.Bool("json", false, "print the lines as written (JSON), not as text")
@@ -54,9 +57,6 @@ func (c *logsCommand) run(ctx context.Context, r *runner, args []string) error {
 	}
 	if *n == -1 && *follow {
 		*n = 10
-	}
-	if *n < -1 {
-		return &UsageError{Problem: fmt.Sprintf("logs: -n %d is negative", *n), Try: r.app.name + " logs -n 100"}
 	}
 	p, err := r.settings.Paths()
 	if err != nil {
@@ -129,6 +129,25 @@ func (c *logsCommand) run(ctx context.Context, r *runner, args []string) error {
 		case <-t.C:
 		}
 	}
+}
+
+// lineCount is -n: a number of lines, or all of them (-1, the default).
+type lineCount int
+
+func (c *lineCount) String() string {
+	if c == nil || *c < 0 {
+		return "all"
+	}
+	return strconv.Itoa(int(*c))
+}
+
+func (c *lineCount) Set(s string) error {
+	v, err := strconv.Atoi(s)
+	if err != nil || v < 0 {
+		return fmt.Errorf("want a number of lines, 0 or more, got %q", s)
+	}
+	*c = lineCount(v)
+	return nil
 }
 
 // noLogFile explains why there is no log to print: the release runs (or
