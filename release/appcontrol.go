@@ -90,7 +90,7 @@ func (r *runner) serveControl(stop context.CancelCauseFunc, cfg any, log *slog.L
 			}
 			return control.Result{}
 		case control.OpDebug:
-			return serveDebug(ctx, req.Args, st)
+			return r.serveDebug(ctx, req.Args, st)
 		case control.OpRPC:
 			return r.runTask(ctx, req.Args, st, cfg, log)
 		case control.OpHandoff:

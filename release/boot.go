@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/relkit/relkit/internal/relspec"
 
@@ -28,6 +29,10 @@ func (r *runner) boot(ctx context.Context) error {
 		return ErrNoHandler
 	}
 	log.Info("starting", "version", r.app.version)
+	r.ops.started = time.Now()
+	r.ops.mu.Lock()
+	r.ops.log = log
+	r.ops.mu.Unlock()
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	r.maint = &server.Maintenance{}
@@ -67,8 +72,13 @@ func (r *runner) boot(ctx context.Context) error {
 		return err
 	}
 	srv := server.New(h, r.serverOptions(cfg, base, log))
+	r.ops.server.Store(srv)
+	// The server drains once this line is logged, so the log reads in
+	// the order things happen.
+	srvCtx, stopServer := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopServer()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Run(ctx) }()
+	go func() { errc <- srv.Run(srvCtx) }()
 	select {
 	case <-srv.Ready():
 		log.Info(fmt.Sprintf("HTTP server listening (%s); SERVER=false turns it off", serverSource(base.Server != nil, r.app.server)),
@@ -78,6 +88,7 @@ func (r *runner) boot(ctx context.Context) error {
 	}
 	<-ctx.Done()
 	log.Info("stopping: draining requests", "reason", cause(ctx), "drain_delay", base.DrainDelay.String(), "timeout", base.ShutdownTimeout.String())
+	stopServer()
 	if err := <-errc; err != nil {
 		if errors.Is(err, server.ErrShutdownTimeout) {
 			log.Error("shutdown timed out; in-flight requests were cut off", "timeout", base.ShutdownTimeout.String())

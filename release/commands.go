@@ -31,6 +31,7 @@ func (r *runner) commands() []entry {
 		{"switch", switchSummary, func() command { return &switchCommand{} }, false},
 		{"unpack", unpackSummary, func() command { return &unpackCommand{} }, false},
 		{"releases", releasesSummary, func() command { return &releasesCommand{} }, false},
+		{"logs", logsSummary, func() command { return &logsCommand{} }, false},
 		{"maintenance", maintenanceSummary, func() command { return &maintenanceCommand{} }, false},
 		{"debug", debugSummary, func() command { return &debugCommand{} }, false},
 		{"rpc", rpcSummary, func() command { return &rpcCommand{} }, false},

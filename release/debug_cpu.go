@@ -2,8 +2,11 @@ package release
 
 import (
 	"context"
-	"fmt"
+	"io"
+	"runtime/pprof"
 	"strconv"
+
+	"github.com/relkit/relkit/internal/control"
 )
 
 // debugCPU profiles the running app's CPU for -seconds and writes the
@@ -15,16 +18,21 @@ func debugCPU(ctx context.Context, r *runner, args []string) error {
 	if err := r.parse(fs, args); err != nil {
 		return err
 	}
-	if *secs < 1 || *secs > 300 {
-		return &UsageError{Problem: fmt.Sprintf("debug cpu: -seconds %d is not 1 to 300", *secs), Try: r.app.name + " debug cpu -seconds 10 -o cpu.pprof"}
-	}
-	f, err := createOutput("cpu", *out)
-	if err != nil {
+	if err := r.checkSeconds("cpu", *secs); err != nil {
 		return err
 	}
-	err = r.callDebug(ctx, f, "cpu", strconv.Itoa(*secs))
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	return r.debugToFile(ctx, "cpu", *out, strconv.Itoa(*secs))
+}
+
+func serveDebugCPU(ctx context.Context, _ *runner, args []string, w io.Writer) control.Result {
+	d, bad := profileFor(ctx, "cpu", args)
+	if bad != nil {
+		return *bad
 	}
-	return err
+	if err := pprof.StartCPUProfile(w); err != nil {
+		return control.Fail(ExitFailure, "debug cpu: %v (is another CPU profile running?)", err)
+	}
+	sleepCtx(ctx, d)
+	pprof.StopCPUProfile()
+	return control.Result{}
 }

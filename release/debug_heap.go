@@ -1,6 +1,12 @@
 package release
 
-import "context"
+import (
+	"context"
+	"io"
+	"runtime/pprof"
+
+	"github.com/relkit/relkit/internal/control"
+)
 
 // debugHeap writes the running app's heap profile to -o FILE, for go tool
 // pprof.
@@ -10,13 +16,12 @@ func debugHeap(ctx context.Context, r *runner, args []string) error {
 	if err := r.parse(fs, args); err != nil {
 		return err
 	}
-	f, err := createOutput("heap", *out)
-	if err != nil {
-		return err
+	return r.debugToFile(ctx, "heap", *out)
+}
+
+func serveDebugHeap(_ context.Context, _ *runner, _ []string, w io.Writer) control.Result {
+	if err := pprof.Lookup("heap").WriteTo(w, 0); err != nil {
+		return control.Fail(ExitFailure, "debug heap: %v", err)
 	}
-	err = r.callDebug(ctx, f, "heap")
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return control.Result{}
 }

@@ -1,6 +1,12 @@
 package release
 
-import "context"
+import (
+	"context"
+	"io"
+	"runtime/pprof"
+
+	"github.com/relkit/relkit/internal/control"
+)
 
 // debugStack prints every goroutine's stack of the running app, as
 // SIGQUIT would, without stopping it.
@@ -10,4 +16,11 @@ func debugStack(ctx context.Context, r *runner, args []string) error {
 		return err
 	}
 	return r.callDebug(ctx, r.stdout, "stack")
+}
+
+func serveDebugStack(_ context.Context, _ *runner, _ []string, w io.Writer) control.Result {
+	if err := pprof.Lookup("goroutine").WriteTo(w, 2); err != nil {
+		return control.Fail(ExitFailure, "debug stack: %v", err)
+	}
+	return control.Result{}
 }

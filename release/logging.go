@@ -20,7 +20,20 @@ import (
 // writes what is left before it returns. A generation under the supervisor
 // writes every line at once into the supervisor's pipe, which batches on
 // its side: the supervisor outlives a crash of the app, so no line is lost.
+//
+// The level is a slog.LevelVar (r.ops.level) that debug log-level changes
+// in the running process. A generation's lines carry its number and its
+// release's version, so that the log of an upgrade reads as one story.
 func (r *runner) newLogger(w io.Writer, level slog.Level, format runtimeconfig.LogFormat) *slog.Logger {
+	r.ops.level.Set(level)
+	log := r.buildLogger(w, &r.ops.level, format)
+	if g, ok := r.generation(); ok {
+		log = log.With("generation", g.Number, "version", r.app.version)
+	}
+	return log
+}
+
+func (r *runner) buildLogger(w io.Writer, level slog.Leveler, format runtimeconfig.LogFormat) *slog.Logger {
 	term := isTerminal(w)
 	_, noColor := r.env.Lookup("NO_COLOR")
 	if term {
@@ -33,8 +46,11 @@ func (r *runner) newLogger(w io.Writer, level slog.Level, format runtimeconfig.L
 		// with the process on os.Exit, a fatal error or an OOM kill.
 		interval = -1
 	}
-	bw := logbuf.New(w, interval, logbuf.DefaultSize)
-	r.onExit = append(r.onExit, bw.Close)
+	bw, ok := w.(*logbuf.Writer)
+	if !ok {
+		bw = logbuf.New(w, interval, logbuf.DefaultSize)
+		r.onExit = append(r.onExit, bw.Close)
+	}
 	if format == runtimeconfig.LogAuto || format == "" || format == runtimeconfig.LogJSON {
 		// slog's JSON handler, which also lets the server encode its
 		// access log line itself, byte for byte as slog would.
@@ -43,7 +59,7 @@ func (r *runner) newLogger(w io.Writer, level slog.Level, format runtimeconfig.L
 	return slog.New(logbuf.NewHandler(newHandler(bw, level, format, term, noColor), bw, slog.LevelWarn))
 }
 
-func newHandler(w io.Writer, level slog.Level, format runtimeconfig.LogFormat, term, noColor bool) slog.Handler {
+func newHandler(w io.Writer, level slog.Leveler, format runtimeconfig.LogFormat, term, noColor bool) slog.Handler {
 	if format == runtimeconfig.LogAuto || format == "" {
 		format = runtimeconfig.LogJSON
 		if term {

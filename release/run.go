@@ -55,6 +55,9 @@ type runner struct {
 	onExit []func() error
 	// maint is the app process's maintenance mode, set at boot.
 	maint *server.Maintenance
+	// ops is what debug log-level and debug stats change and read in
+	// the app process (logging.go, debug_stats.go).
+	ops opsState
 }
 
 func newRunner(a *app, sys system, proc map[string]string, stdin io.Reader, stdout, stderr io.Writer) *runner {

@@ -102,12 +102,21 @@ func (r *runner) runSupervisor(ctx context.Context, foreground bool) error {
 		// the terminal's text format for both.
 		genEnv["LOG_FORMAT"] = string(runtimeconfig.LogText)
 	}
-	log := r.newLogger(out, base.LogLevel.Level(), base.LogFormat).With("app", r.app.name, "component", "supervisor")
 	// The generations write each line straight into their pipe (see
 	// newLogger), so that a crash loses none; the supervisor, which
-	// outlives them, batches what it passes on.
-	childOut := logbuf.New(out, logbuf.DefaultInterval, logbuf.DefaultSize)
+	// outlives them, batches what it passes on, in the same batch as its
+	// own lines: the log keeps the order in which the lines were written.
+	// A terminal gets every line at once.
+	interval, logOut := logbuf.DefaultInterval, io.Writer(nil)
+	if isTerminal(out) {
+		interval, logOut = -1, out
+	}
+	childOut := logbuf.New(out, interval, logbuf.DefaultSize)
 	defer childOut.Close()
+	if logOut == nil {
+		logOut = childOut
+	}
+	log := r.newLogger(logOut, base.LogLevel.Level(), base.LogFormat).With("app", r.app.name, "component", "supervisor")
 	if pid, err := pidfile.Read(p.pidFile); err == nil {
 		log.Warn("replacing a stale PID file; its process was not signalled", "path", p.pidFile, "pid", pid)
 		os.Remove(p.pidFile)

@@ -30,6 +30,8 @@ type Server struct {
 	mu    sync.Mutex
 	addrs []net.Addr
 
+	counters counters // see Stats
+
 	// testConnState, when set by a test, sees every connection state
 	// change after the server's own tracking.
 	testConnState func(net.Conn, http.ConnState)
@@ -101,7 +103,10 @@ func (s *Server) Handler() http.Handler {
 			// elsewhere for its next request.
 			w.Header().Set("Connection", "close")
 		}
+		s.counters.inFlight.Add(1)
+		defer s.counters.inFlight.Add(-1)
 		inner.ServeHTTP(w, r)
+		s.counters.served.Add(1)
 	})
 }
 
@@ -148,9 +153,9 @@ func (s *Server) Run(ctx context.Context) error {
 		o.ConfigureHTTP(hs)
 	}
 	hs.Handler = s.Handler()
-	hs.ConnState = conns.hook
+	hs.ConnState = func(c net.Conn, st http.ConnState) { conns.hook(c, st); s.counters.connState(st) }
 	if hook := s.testConnState; hook != nil {
-		hs.ConnState = func(c net.Conn, st http.ConnState) { conns.hook(c, st); hook(c, st) }
+		hs.ConnState = func(c net.Conn, st http.ConnState) { conns.hook(c, st); s.counters.connState(st); hook(c, st) }
 	}
 
 	addrs := make([]net.Addr, len(lns))

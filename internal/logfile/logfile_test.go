@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -269,5 +270,44 @@ func TestTail(t *testing.T) {
 	}
 	if _, err := Tail(filepath.Join(dir, "missing"), 1); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: want os.ErrNotExist, got %v", err)
+	}
+}
+
+func TestFilesOldestFirst(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	w, err := Open(path, Options{MaxSize: 10, Keep: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		fmt.Fprintf(w, "line %d....\n", i)
+	}
+	w.Close()
+	os.WriteFile(path+".x", nil, 0o600)
+	os.WriteFile(path+".01", nil, 0o600)
+	got, err := Files(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{path + ".3", path + ".2", path + ".1", path}
+	if !slices.Equal(got, want) {
+		t.Fatalf("Files: want %v, got %v", want, got)
+	}
+	var all []string
+	for _, f := range got {
+		r, err := OpenRead(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(r)
+		r.Close()
+		all = append(all, strings.TrimSpace(string(b)))
+	}
+	if want := "line 1....|line 2....|line 3....|line 4...."; strings.Join(all, "|") != want {
+		t.Errorf("contents oldest first: want %q, got %q", want, strings.Join(all, "|"))
+	}
+	if got, _ := Files(filepath.Join(dir, "none.log")); len(got) != 0 {
+		t.Errorf("Files of a log that does not exist: want none, got %v", got)
 	}
 }

@@ -228,6 +228,13 @@ func flock(f *os.File, how int) error {
 	}
 }
 
+// Release does what [Main] does after the tests, for a package whose
+// TestMain does more around m.Run and runs nothing as the user through
+// [Run] or [Start] (it sets the user's credentials on the commands it
+// runs itself): it drops this binary's hold on the user, removing the user
+// when this package created it and no other binary holds it.
+func Release() { release() }
+
 // release drops this binary's hold on the user and removes the user when
 // no other binary holds it and a test created it.
 func release() {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/relkit/relkit/internal/testkit"
+	"github.com/relkit/relkit/internal/testkit/testuser"
 )
 
 // moduleRoot is the relkit module's root, three levels above this package.
@@ -59,6 +60,7 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		code := m.Run()
+		testuser.Release() // TestDebugRefusesAnotherUser's second user
 		tmpDirs.Lock()
 		for _, d := range tmpDirs.dirs {
 			os.RemoveAll(d)
