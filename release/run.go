@@ -55,6 +55,8 @@ type runner struct {
 	onExit []func() error
 	// maint is the app process's maintenance mode, set at boot.
 	maint *server.Maintenance
+	// usage prints each flag set's help, for -h (see flags).
+	usage map[*flag.FlagSet]func()
 	// ops is what debug log-level and debug stats change and read in
 	// the app process (logging.go, debug_stats.go).
 	ops opsState
@@ -125,7 +127,14 @@ func (r *runner) exit(err error) int {
 func (r *runner) flags(name, usage, summary string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
+	// The flag package calls Usage on every parse error too; parse
+	// prints it only for -h, so a bad flag gets Error: and Try: alone
+	// and stdout stays clean for scripts reading -json.
+	fs.Usage = func() {}
+	if r.usage == nil {
+		r.usage = make(map[*flag.FlagSet]func())
+	}
+	r.usage[fs] = func() {
 		fmt.Fprintf(r.stdout, "Usage: %s %s %s\n\n%s\n", r.app.name, name, usage, summary)
 		var hasFlags bool
 		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
@@ -146,7 +155,9 @@ func (r *runner) parse(fs *flag.FlagSet, args []string) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, flag.ErrHelp):
-		// The flag package has printed fs.Usage already.
+		if usage := r.usage[fs]; usage != nil {
+			usage()
+		}
 		return errHelp
 	default:
 		return &UsageError{Problem: err.Error(), Try: fmt.Sprintf("%s %s -h", r.app.name, fs.Name())}

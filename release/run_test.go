@@ -246,3 +246,21 @@ func TestCommandHelpPrintedOnce(t *testing.T) {
 		t.Fatalf("want the usage once, got it %d times:\n%s", n, stdout)
 	}
 }
+
+// A bad flag is a usage error on stderr alone: stdout carries nothing, so
+// a script reading -json output never sees the help text.
+func TestBadFlagLeavesStdoutEmpty(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"version", "-x"},
+		{"releases", "-jsn"},
+		{"switch", "-jsn", "2.0.0"},
+		{"unpack", "-nope", "2.0.0"},
+		{"config", "-yaml"},
+	} {
+		code, stdout, stderr := run(args)
+		if code != 64 || stdout != "" || !strings.HasPrefix(stderr, "Error: flag provided but not defined") {
+			t.Errorf("%v: want exit 64, empty stdout and Error: on stderr; got %d, stdout %q, stderr %q", args, code, stdout, stderr)
+		}
+	}
+}
