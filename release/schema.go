@@ -37,10 +37,11 @@ func (r *runner) schemaReader() (schemaReader, error) {
 
 // checkSchema refuses to switch from release running to release target
 // when the database's schema is newer than target's newest migration,
-// naming the rollback to run first. Without a database reader (no
-// DATABASE_URL) it refuses when running has migrations target lacks, since
-// they may have been applied. A release without migrations on either side
-// passes.
+// naming downgrade -rollback. Without a database reader (no DATABASE_URL)
+// it refuses when running has migrations target lacks, since they may
+// have been applied; it names -rollback there too, as reverting them
+// first, with rollback, would leave the running release serving without
+// them. A release without migrations on either side passes.
 func checkSchema(ctx context.Context, name string, root *install.Root, running, target string, db schemaReader) error {
 	targetTop, err := root.HighestMigration(target)
 	if err != nil {
@@ -70,20 +71,8 @@ func checkSchema(ctx context.Context, name string, root *install.Root, running, 
 	if runningTop <= targetTop {
 		return nil
 	}
-	return fmt.Errorf("release %s has migrations up to %d, release %s only up to %s, and this binary cannot read the database's schema version; if migrations after %s were applied, roll them back first, with the running release:\n  %s\nthen run: %s downgrade %s -force",
-		running, runningTop, target, migrationName(targetTop), migrationName(targetTop), rollbackCommandLine(name, runningVersions, targetTop, runningTop), name, target)
-}
-
-// rollbackCommandLine is the rollback that takes the database from version to
-// down to version keep: rollback -to the oldest known migration after keep
-// (it and every later one are reverted).
-func rollbackCommandLine(name string, known []int, keep, to int) string {
-	for _, v := range known {
-		if v > keep && v <= to {
-			return fmt.Sprintf("%s rollback -to %d", name, v)
-		}
-	}
-	return fmt.Sprintf("%s rollback   (once per migration after %s; %s migrate status lists them)", name, migrationName(keep), name)
+	return fmt.Errorf("release %s has migrations up to %d, release %s only up to %s, and this command cannot read the database's schema version (DATABASE_URL is not set for it); set DATABASE_URL and run %s downgrade %s -rollback, which switches first and then reverts the migrations after %s with release %s's down files, or, if none of them was applied, %s downgrade %s -force",
+		running, runningTop, target, migrationName(targetTop), name, target, migrationName(targetTop), running, name, target)
 }
 
 func migrationName(v int) string {

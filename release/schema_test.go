@@ -74,7 +74,7 @@ func TestCheckSchema(t *testing.T) {
 			wantErr: "read the database's schema version, to check that release 1.0.0 works with it: connection refused\nTry: links downgrade 1.0.0 -force"},
 		{name: "no reader, target has every migration of the running release", running: "1.0.0", target: "2.0.0"},
 		{name: "no reader, running release has newer migrations", running: "2.0.0", target: "1.0.0",
-			wantErr: "release 2.0.0 has migrations up to 5, release 1.0.0 only up to 2, and this binary cannot read the database's schema version; if migrations after 2 were applied, roll them back first, with the running release:\n  links rollback -to 3\nthen run: links downgrade 1.0.0 -force"},
+			wantErr: "release 2.0.0 has migrations up to 5, release 1.0.0 only up to 2, and this command cannot read the database's schema version (DATABASE_URL is not set for it); set DATABASE_URL and run links downgrade 1.0.0 -rollback, which switches first and then reverts the migrations after 2 with release 2.0.0's down files, or, if none of them was applied, links downgrade 1.0.0 -force"},
 		{name: "no reader, running release not installed here", running: "3.0.0", target: "1.0.0"},
 	}
 	for _, tt := range tests {
