@@ -37,13 +37,42 @@ func (r *runner) runRelease(ctx context.Context, root *install.Root, vsn string,
 	return nil
 }
 
+// expansion is what upgrade's migrations did to the database: from is its
+// schema version before them, to the version they go to. started is set
+// once they began, so that a switch failing after it keeps the unpacked
+// release: its down files are the way back (see keepMigrated).
+type expansion struct {
+	from, to int
+	started  bool
+}
+
+// keepMigrated explains a failed switch after release vsn's migrations
+// (e) began: vsn stays unpacked, because its down files are what reverts
+// them, and the release that runs keeps serving on the newer schema, which
+// the expand rule says it works with.
+func keepMigrated(cause error, root *install.Root, vsn, running string, e *expansion) error {
+	revert := fmt.Sprintf("releases/%s/%s migrate status   (then rollback -to VERSION -yes with that binary)", vsn, root.Name())
+	if m, err := root.Manifest(vsn); err == nil {
+		if versions, err := install.MigrationVersions(m); err == nil {
+			for _, v := range versions {
+				if v > e.from {
+					revert = fmt.Sprintf("releases/%s/%s rollback -to %d -yes", vsn, root.Name(), v)
+					break
+				}
+			}
+		}
+	}
+	return fmt.Errorf("%w\nKept release %s unpacked: its migrations ran (the database went from version %s towards %d), and its down files are the way back. Release %s serves on that schema. To try again: %s upgrade %s; to revert the schema: %s",
+		cause, vsn, migrationName(e.from), e.to, running, root.Name(), vsn, revert)
+}
+
 // expand is upgrade's first step: when release vsn has migrations the
 // database lacks, it applies them with vsn's binary while the running
 // release serves (so the running release must work with the new schema:
 // expand now, contract in a later release), after recording that in
 // releases/SCHEMA. Without migrations or without DATABASE_URL it does
 // nothing.
-func (r *runner) expand(ctx context.Context, root *install.Root, vsn string) error {
+func (r *runner) expand(ctx context.Context, root *install.Root, vsn string, e *expansion) error {
 	top, err := root.HighestMigration(vsn)
 	if err != nil || top == install.NoMigrations {
 		return err
@@ -72,6 +101,7 @@ func (r *runner) expand(ctx context.Context, root *install.Root, vsn string) err
 		return fmt.Errorf("record in releases/%s that release %s serves on the schema release %s migrates to, before migrating: %w", schemaFile, running, vsn, err)
 	}
 	fmt.Fprintf(r.stdout, "Migrating database from version %s to %d with release %s\n", migrationName(v), top, vsn)
+	e.from, e.to, e.started = v, top, true
 	if err := r.runRelease(ctx, root, vsn, "migrate"); err != nil {
 		return fmt.Errorf("migrating the database for release %s failed, so nothing was switched: %w\nTry: releases/%s/%s migrate status", vsn, err, vsn, root.Name())
 	}

@@ -28,6 +28,9 @@ type switchRequest struct {
 	// unpack. after runs once the switch is permanent, with the release
 	// that ran before (downgrade -rollback's reverts, see contract.go).
 	before func(ctx context.Context, root *install.Root, running string) error
+	// expanded is what before's migrations did (upgrade's; nil without
+	// them). Once they began, a failed switch keeps the unpacked release.
+	expanded *expansion
 	after  func(ctx context.Context, root *install.Root, previous string) error
 }
 
@@ -114,6 +117,9 @@ func (r *runner) switchRelease(ctx context.Context, req switchRequest) error {
 	// undo takes back a failed switch: what was unpacked goes, RELEASES
 	// is restored.
 	undo := func(cause error) error {
+		if req.expanded != nil && req.expanded.started {
+			return keepMigrated(cause, root, req.version, info.Version, req.expanded)
+		}
 		if unpacked == nil {
 			return cause
 		}

@@ -80,22 +80,12 @@ After a successful switch, releases beyond RELEASE_KEEP are pruned.`)
 		out.Direction, out.Changed = "upgrade", true
 		req = r.upgradeRequest("switch", vsn, "", c.noMigrate)
 		req.force = c.force
-		if req.before != nil {
-			expand := req.before
-			req.before = func(ctx context.Context, root *install.Root, running string) error {
-				from, top := r.pendingMigration(ctx, root, vsn)
-				if err := expand(ctx, root, running); err != nil {
-					return err
-				}
-				if top > from {
-					out.MigratedTo = top
-				}
-				return nil
-			}
-		}
 	}
 	if err := r.switchRelease(ctx, req); err != nil {
 		return err
+	}
+	if e := req.expanded; e != nil && e.started {
+		out.MigratedTo = e.to
 	}
 	if c.json {
 		return json.NewEncoder(stdout).Encode(out)
@@ -123,24 +113,6 @@ func (r *runner) switchState(ctx context.Context) (running string, root *install
 	return running, root, rs
 }
 
-// pendingMigration returns the database's schema version and the newest
-// migration of release vsn, as expand compares them; from >= top when
-// there is nothing to read or to apply.
-func (r *runner) pendingMigration(ctx context.Context, root *install.Root, vsn string) (from, top int) {
-	top, err := root.HighestMigration(vsn)
-	if err != nil || top == install.NoMigrations {
-		return 0, 0
-	}
-	db, err := r.schemaReader()
-	if err != nil || db == nil {
-		return top, top
-	}
-	v, err := db.SchemaVersion(ctx)
-	if err != nil {
-		return top, top
-	}
-	return v, top
-}
 
 // newerRelease reports whether release a is newer than release b: by
 // their version numbers when both are numbers (see compareVersions), else

@@ -58,7 +58,9 @@ pruned, never the running, permanent or previous one (releases prune -h).`)
 func (r *runner) upgradeRequest(cmd, vsn, tarball string, noMigrate bool) switchRequest {
 	req := switchRequest{cmd: cmd, version: vsn, tarball: tarball, unpack: true}
 	if !noMigrate {
-		req.before = func(ctx context.Context, root *install.Root, _ string) error { return r.expand(ctx, root, vsn) }
+		e := &expansion{}
+		req.expanded = e
+		req.before = func(ctx context.Context, root *install.Root, _ string) error { return r.expand(ctx, root, vsn, e) }
 	}
 	return req
 }

@@ -225,6 +225,20 @@ func failedUpgradeThenCrash(t *testing.T, db string) {
 	if st := s.mustRun("migrate", "status"); !strings.Contains(st, "database version: 3 (clean)") {
 		t.Errorf("migrate status after the failed upgrade: want the database at version 3, got\n%s", st)
 	}
+	// Its migrations ran, so 2.0.0 stays unpacked: its down files are the
+	// way back, and the message gives the command.
+	if !strings.Contains(stderr, "Kept release 2.0.0 unpacked") || !strings.Contains(stderr, "releases/2.0.0/links rollback -to 3 -yes") {
+		t.Errorf("a failed upgrade after its migrations: want it to keep 2.0.0 and name the revert, got\n%s", stderr)
+	}
+	if _, err := os.Stat(filepath.Join(s.root, "releases", "2.0.0", "links")); err != nil {
+		t.Errorf("a failed upgrade after its migrations removed the release that holds their down files: %v", err)
+	}
+	// The operator prunes it: 1.0.0 may still boot on the newer schema, by
+	// releases/SCHEMA.
+	s.mustRun("releases", "prune", "-keep", "0")
+	if _, err := os.Stat(filepath.Join(s.root, "releases", "2.0.0")); !os.IsNotExist(err) {
+		t.Fatalf("releases prune -keep 0 left releases/2.0.0 (%v)", err)
+	}
 
 	apps := children(s.pid())
 	if len(apps) != 1 {
