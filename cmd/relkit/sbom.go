@@ -25,9 +25,9 @@ package main
 // What goes in, all from the binary's build info (debug/buildinfo, which
 // reads binaries of any target):
 //   - metadata.component: the app (main module path, release version, the
-//     binary's name and main package), with
-//     the Go version, GOOS/GOARCH, CGO_ENABLED, compiler, VCS revision/time/
-//     modified and tags as cdx:gomod:build:* properties, every build setting
+//     binary's name and main package), with the Go version, GOOS/GOARCH,
+//     CGO_ENABLED, compiler, VCS revision/time/modified and tags as
+//     cdx:gomod:build:* properties, every build setting
 //     verbatim as relkit:build:setting:KEY, relkit's own -strip and
 //     -version flags (relkit:build:strip, relkit:build:version-injected:
 //     with -trimpath, build info leaves -ldflags out), and the binary's

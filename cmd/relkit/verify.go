@@ -37,7 +37,10 @@ checkout in the working directory is at that commit with no changes (not even
 untracked files), rebuilds the release with the same settings into a
 temporary directory, and compares the two tarballs: "identical", or the first
 file that differs (exit 1). Run it in a clean checkout of the release's
-commit, e.g. git worktree add ../verify REVISION && cd ../verify.`,
+commit, e.g. git worktree add ../verify REVISION && cd ../verify. Keep
+_build/ in .gitignore: untracked files, a release built into the checkout
+among them, make it count as changed (and the go command records such a
+build as modified, which verify cannot rebuild).`,
 		flags: func(fs *flag.FlagSet) func(context.Context, *osEnv, []string) error {
 			return func(ctx context.Context, e *osEnv, args []string) error { return runVerify(ctx, e, args) }
 		},
