@@ -144,4 +144,6 @@ $(go version | awk '{print $3}'), $(nproc) cores, wrk -t1 -c$CONNS -d$DURATION Ã
 Ratios of requests/s are medians of per-round ratios. Rounds, requests/s:
 relkit ${r_hello[*]}; relkit LOG_LEVEL=warn ${r_quiet[*]};
 plain ${r_plain[*]}; plain with access log ${r_plainlog[*]}
+Requests per CPU-second: relkit ${c_hello[*]}; relkit LOG_LEVEL=warn ${c_quiet[*]};
+plain ${c_plain[*]}; plain with access log ${c_plainlog[*]}
 TABLE
