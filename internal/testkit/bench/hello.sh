@@ -2,7 +2,9 @@
 # Compares examples/hello on relkit with internal/testkit/bench/plainhello (net/http + slog),
 # on loopback only, in one run of about a minute:
 #   boot-to-first-200 (median of BOOT_RUNS starts), requests per second with
-#   wrk (ROUNDS rounds of DURATION each, median), binary size, idle RSS.
+#   wrk (ROUNDS rounds of DURATION each, median) and requests per CPU-second
+#   of the server (its user + system time over the requests it served),
+#   binary size, idle RSS.
 # relkit runs with its default middleware on (request ID, recovery, access
 # log as JSON to a file), and with the access log silenced (LOG_LEVEL=warn);
 # plainhello runs without and with a JSON access log line per request
@@ -63,11 +65,20 @@ curl_ok() (
 ) 2>/dev/null
 stop() { kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=; }
 
-rps() { # rps NAME [ENV...]: one wrk round, prints requests/sec
+# cpu_ticks: the server's user + system CPU time so far, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+rps() { # rps NAME [ENV...]: one wrk round, prints requests/sec and requests per CPU-second of the server
   local name=$1; shift
   start "$name" "$@"
-  "${client_cpu[@]}" wrk -t1 -c"$CONNS" -d"$DURATION" "http://127.0.0.1:$PORT/" | awk '/Requests\/sec/ {print $2}'
+  local t0 out t1
+  t0=$(cpu_ticks)
+  out=$("${client_cpu[@]}" wrk -t1 -c"$CONNS" -d"$DURATION" "http://127.0.0.1:$PORT/")
+  t1=$(cpu_ticks)
   stop
+  # The CPU time a request costs the server is what it would serve on a
+  # core of its own; on a shared machine it varies far less than requests/s.
+  echo "$out" | awk -v ticks=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" \
+    '/Requests\/sec/ {r = $2} / requests in / {n = $1} END {printf "%s %.0f\n", r, n / (ticks / hz)}'
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 rss_kb() { # rss_kb NAME [ENV...]: RSS after boot, one request and a second of idling
@@ -84,9 +95,15 @@ boot_plain=$("$tmp/boot" -n "$BOOT_RUNS" -port "$PORT" "$tmp/plain")
 # The machine may be shared: each round runs every variant back to back, and
 # the ratios are taken per round (paired) before the median.
 r_hello=() r_quiet=() r_plain=() r_plainlog=() q_plain=() q_plainlog=() q_quiet=()
+c_hello=() c_quiet=() c_plain=() c_plainlog=() k_plain=() k_plainlog=() k_quiet=()
 for _ in $(seq 1 "$ROUNDS"); do
-  h=$(rps hello); q=$(rps hello LOG_LEVEL=warn); p=$(rps plain); pl=$(rps plain ACCESS_LOG=1)
+  read -r h hc < <(rps hello); read -r q qc < <(rps hello LOG_LEVEL=warn)
+  read -r p pc < <(rps plain); read -r pl plc < <(rps plain ACCESS_LOG=1)
   r_hello+=("$h") r_quiet+=("$q") r_plain+=("$p") r_plainlog+=("$pl")
+  c_hello+=("$hc") c_quiet+=("$qc") c_plain+=("$pc") c_plainlog+=("$plc")
+  k_plain+=("$(awk -v a="$hc" -v b="$pc" 'BEGIN {print a/b}')")
+  k_plainlog+=("$(awk -v a="$hc" -v b="$plc" 'BEGIN {print a/b}')")
+  k_quiet+=("$(awk -v a="$qc" -v b="$pc" 'BEGIN {print a/b}')")
   q_plain+=("$(awk -v a="$h" -v b="$p" 'BEGIN {print a/b}')")
   q_plainlog+=("$(awk -v a="$h" -v b="$pl" 'BEGIN {print a/b}')")
   q_quiet+=("$(awk -v a="$q" -v b="$p" 'BEGIN {print a/b}')")
@@ -98,6 +115,7 @@ rps_plainlog=$(printf '%s\n' "${r_plainlog[@]}" | median)
 ratio_plain=$(printf '%s\n' "${q_plain[@]}" | median)
 ratio_plainlog=$(printf '%s\n' "${q_plainlog[@]}" | median)
 ratio_quiet=$(printf '%s\n' "${q_quiet[@]}" | median)
+cps() { printf '%s\n' "$@" | median; }
 
 rss_hello=$(rss_kb hello)
 rss_plain=$(rss_kb plain)
@@ -116,6 +134,9 @@ $(go version | awk '{print $3}'), $(nproc) cores, wrk -t1 -c$CONNS -d$DURATION �
 | requests/s, default middleware on (access log as JSON to a file) | $rps_hello | $rps_plain (no access log) | $(ratio "$ratio_plain" 1) | ≥ 0.95× |
 | requests/s, both writing a JSON access log line per request | $rps_hello | $rps_plainlog | $(ratio "$ratio_plainlog" 1) | |
 | requests/s, relkit middleware on, access log off (LOG_LEVEL=warn) | $rps_quiet | $rps_plain (no access log) | $(ratio "$ratio_quiet" 1) | |
+| requests per CPU-second of the server, default middleware on | $(cps "${c_hello[@]}") | $(cps "${c_plain[@]}") (no access log) | $(ratio "$(cps "${k_plain[@]}")" 1) | ≥ 0.95× |
+| requests per CPU-second, both writing a JSON access log line | $(cps "${c_hello[@]}") | $(cps "${c_plainlog[@]}") | $(ratio "$(cps "${k_plainlog[@]}")" 1) | |
+| requests per CPU-second, access log off (LOG_LEVEL=warn) | $(cps "${c_quiet[@]}") | $(cps "${c_plain[@]}") (no access log) | $(ratio "$(cps "${k_quiet[@]}")" 1) | |
 | binary size | $(mb "$(size "$tmp/hello")") | $(mb "$(size "$tmp/plain")") | $(diffmb "$(size "$tmp/hello")" "$(size "$tmp/plain")") | ≤ +1.5 MB |
 | binary size, -ldflags "-s -w" | $(mb "$(size "$tmp/hello-stripped")") | $(mb "$(size "$tmp/plain-stripped")") | $(diffmb "$(size "$tmp/hello-stripped")" "$(size "$tmp/plain-stripped")") | |
 | idle RSS | $((rss_hello / 1024)) MB ($rss_hello kB) | $((rss_plain / 1024)) MB ($rss_plain kB) | $(ratio "$rss_hello" "$rss_plain") | ≤ 1.2× |
@@ -123,4 +144,6 @@ $(go version | awk '{print $3}'), $(nproc) cores, wrk -t1 -c$CONNS -d$DURATION �
 Ratios of requests/s are medians of per-round ratios. Rounds, requests/s:
 relkit ${r_hello[*]}; relkit LOG_LEVEL=warn ${r_quiet[*]};
 plain ${r_plain[*]}; plain with access log ${r_plainlog[*]}
+Requests per CPU-second: relkit ${c_hello[*]}; relkit LOG_LEVEL=warn ${c_quiet[*]};
+plain ${c_plain[*]}; plain with access log ${c_plainlog[*]}
 TABLE

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The cost of a supervised start: examples/hello built by relkit build and
+# unpacked (bin/hello start: the supervisor and the app as its child)
+# against the same binary outside a release (one process) and
+# internal/testkit/bench/plainhello, in ROUNDS interleaved rounds; each round
+# starts every contender once. Prints boot to first 200 (median of
+# per-round ratios) and idle memory: RSS, which counts the binary's pages
+# once per process although the supervisor and the app map the same file,
+# and PSS, which shares them out (the memory the machine spends). The floor
+# row is what any start that runs one more process of the binary first
+# costs: the one-process boot plus a run of "version". CPU time up to the
+# first 200 (all threads, schedstat) is the boot's cost that the load of a
+# shared machine disturbs least.
+#
+#   bash internal/testkit/bench/supervised.sh
+#   ROUNDS=10 bash internal/testkit/bench/supervised.sh
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+
+ROUNDS=${ROUNDS:-20}
+MEM_ROUNDS=${MEM_ROUNDS:-$(( (ROUNDS + 1) / 2 ))}
+PORT=${PORT:-4997}
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+go build -o "$tmp/relkit" ./cmd/relkit
+go build -o "$tmp/boot" ./internal/testkit/bench/boot
+go build -ldflags "-s -w" -o "$tmp/plain" ./internal/testkit/bench/plainhello
+export SOURCE_DATE_EPOCH="$(git log -1 --format=%ct 2>/dev/null || date +%s)"
+"$tmp/relkit" build -tar -version 1.0.0 -o "$tmp/build" ./examples/hello >/dev/null 2>&1
+mkdir -p "$tmp/root"
+tar -xzf "$tmp"/build/hello-1.0.0-*.tar.gz -C "$tmp/root"
+cp "$tmp/root/releases/1.0.0/hello" "$tmp/solo"
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+ms() { "$tmp/boot" -n 1 -port "$PORT" "$@" | cut -d' ' -f1; }
+
+# mem KIND PROGRAM [ARGS...]: the program's RSS and PSS in kB (summed over
+# it and its children) after its first 200 and a second of idling.
+mem() {
+  PORT=$PORT LOG_FORMAT=json "$@" >/dev/null 2>&1 &
+  local pid=$! ok=
+  pids+=("$pid")
+  for _ in $(seq 1 500); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT" && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && head -c 12 <&3 | grep -q 200) 2>/dev/null; then ok=1; break; fi
+    sleep 0.01
+  done
+  [ -n "$ok" ] || { echo "bench: $1 did not answer on port $PORT" >&2; exit 1; }
+  # CPU time spent up to the first 200, summed over every thread of the
+  # program and its children (schedstat: nanoseconds on a CPU).
+  local cpu
+  cpu=$(cat "/proc/$pid/task/"*/schedstat $(pgrep -P "$pid" | sed 's|.*|/proc/&/task/*/schedstat|') 2>/dev/null | awk '{s += $1} END {printf "%.2f", s / 1e6}')
+  sleep 1
+  local all="$pid $(pgrep -P "$pid" | tr '\n' ' ')"
+  local rss=0 pss=0 p
+  for p in $all; do
+    rss=$((rss + $(awk '/^Rss:/ {print $2}' "/proc/$p/smaps_rollup")))
+    pss=$((pss + $(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup")))
+  done
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+  echo "$rss $pss $cpu"
+}
+
+b_sup=() b_solo=() b_plain=() b_ver=() q_solo=() q_plain=() q_floor=()
+m_sup=() m_solo=() m_plain=() p_sup=() p_solo=() p_plain=() qr=() qp=() qrs=() qps=()
+t_sup=() t_solo=() t_plain=() qcs=() qcp=()
+for _ in $(seq 1 "$ROUNDS"); do
+  s=$(ms "$tmp/root/bin/hello" start); o=$(ms "$tmp/solo" start); p=$(ms "$tmp/plain")
+  # The floor: one more start of the same binary, one that exits at once.
+  t0=$(date +%s%N); "$tmp/solo" version >/dev/null; t1=$(date +%s%N)
+  v=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", (b - a) / 1e6}')
+  b_sup+=("$s") b_solo+=("$o") b_plain+=("$p") b_ver+=("$v")
+  q_floor+=("$(awk -v a="$v" -v b="$o" 'BEGIN {print (a + b) / b}')")
+  q_solo+=("$(awk -v a="$s" -v b="$o" 'BEGIN {print a/b}')")
+  q_plain+=("$(awk -v a="$s" -v b="$p" 'BEGIN {print a/b}')")
+done
+for _ in $(seq 1 "$MEM_ROUNDS"); do
+  read -r rs ps cs < <(mem "$tmp/root/bin/hello" start)
+  read -r ro po co < <(mem "$tmp/solo" start)
+  read -r rp pp cp < <(mem "$tmp/plain")
+  m_sup+=("$rs") m_solo+=("$ro") m_plain+=("$rp") p_sup+=("$ps") p_solo+=("$po") p_plain+=("$pp")
+  t_sup+=("$cs") t_solo+=("$co") t_plain+=("$cp")
+  qcs+=("$(awk -v a="$cs" -v b="$co" 'BEGIN {print a/b}')") qcp+=("$(awk -v a="$cs" -v b="$cp" 'BEGIN {print a/b}')")
+  qrs+=("$(awk -v a="$rs" -v b="$ro" 'BEGIN {print a/b}')") qps+=("$(awk -v a="$ps" -v b="$po" 'BEGIN {print a/b}')")
+  qr+=("$(awk -v a="$rs" -v b="$rp" 'BEGIN {print a/b}')") qp+=("$(awk -v a="$ps" -v b="$pp" 'BEGIN {print a/b}')")
+done
+med() { printf '%s\n' "$@" | median; }
+x() { awk -v a="$1" 'BEGIN {printf "%.2f×", a}'; }
+
+cat <<TABLE
+$(go version | awk '{print $3}'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); $ROUNDS boot rounds, $MEM_ROUNDS memory and CPU rounds (medians)
+
+| measure | supervised bin/hello start | same binary, one process | plainhello | supervised / one process | supervised / plainhello |
+| --- | --- | --- | --- | --- | --- |
+| boot to first 200 | $(med "${b_sup[@]}") ms | $(med "${b_solo[@]}") ms | $(med "${b_plain[@]}") ms | $(x "$(med "${q_solo[@]}")") | $(x "$(med "${q_plain[@]}")") |
+| floor: one process plus a start of the same binary that exits at once (\`version\`, $(med "${b_ver[@]}") ms) | | | | $(x "$(med "${q_floor[@]}")") | |
+| CPU time up to the first 200 (all threads of both processes) | $(med "${t_sup[@]}") ms | $(med "${t_solo[@]}") ms | $(med "${t_plain[@]}") ms | $(x "$(med "${qcs[@]}")") | $(x "$(med "${qcp[@]}")") |
+| idle RSS (both processes) | $(med "${m_sup[@]}") kB | $(med "${m_solo[@]}") kB | $(med "${m_plain[@]}") kB | $(x "$(med "${qrs[@]}")") | $(x "$(med "${qr[@]}")") |
+| idle PSS (both processes) | $(med "${p_sup[@]}") kB | $(med "${p_solo[@]}") kB | $(med "${p_plain[@]}") kB | $(x "$(med "${qps[@]}")") | $(x "$(med "${qp[@]}")") |
+TABLE
