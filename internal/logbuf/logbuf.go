@@ -46,7 +46,13 @@ func New(w io.Writer, interval time.Duration, size int) *Writer {
 	if size <= 0 {
 		size = DefaultSize
 	}
-	return &Writer{w: w, size: size, interval: interval, buf: make([]byte, 0, size)}
+	b := &Writer{w: w, size: size, interval: interval}
+	if interval > 0 {
+		// A writer that does not batch (interval < 0, as under the
+		// supervisor) never fills a buffer: it costs no memory.
+		b.buf = make([]byte, 0, size)
+	}
+	return b
 }
 
 // Write queues p. It returns the error of an earlier failed batch, if any.

@@ -3,6 +3,7 @@ package logbuf
 import (
 	"bytes"
 	"errors"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -150,4 +151,13 @@ type discardSyscall struct{}
 func (discardSyscall) Write(p []byte) (int, error) {
 	time.Sleep(0) // a scheduling point, like a system call
 	return devNull.Write(p)
+}
+
+// A writer that does not batch holds no buffer: every app under the
+// supervisor writes its log that way, so the buffer would be memory that
+// each generation pays for and never uses.
+func TestUnbatchedWriterAllocatesNoBuffer(t *testing.T) {
+	if n := testing.AllocsPerRun(10, func() { New(io.Discard, -1, DefaultSize) }); n > 1 {
+		t.Errorf("New with batching off: want 1 allocation (the Writer), got %v", n)
+	}
 }
