@@ -62,9 +62,9 @@ func (c *debugCommand) run(ctx context.Context, r *runner, args []string) error 
 	case "trace":
 		return debugTrace(ctx, r, args[1:])
 	case "block":
-		return debugBlock(ctx, r, args[1:])
+		return blockProfile.request(ctx, r, args[1:])
 	case "mutex":
-		return debugMutex(ctx, r, args[1:])
+		return mutexProfile.request(ctx, r, args[1:])
 	case "stats":
 		return debugStats(ctx, r, args[1:])
 	case "log-level":
@@ -152,8 +152,8 @@ var debugServers = map[string]func(ctx context.Context, r *runner, args []string
 	"heap":      serveDebugHeap,
 	"cpu":       serveDebugCPU,
 	"trace":     serveDebugTrace,
-	"block":     serveDebugBlock,
-	"mutex":     serveDebugMutex,
+	"block":     blockProfile.serve,
+	"mutex":     mutexProfile.serve,
 	"stats":     serveDebugStats,
 	"log-level": serveDebugLogLevel,
 }

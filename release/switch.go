@@ -24,14 +24,16 @@ type switchRequest struct {
 	// force skips the database schema check.
 	force bool
 	// before runs once the release is unpacked and checked, before the
-	// switch, with the running release (upgrade's migrations, see expand.go); a failure undoes the
-	// unpack. after runs once the switch is permanent, with the release
-	// that ran before (downgrade -rollback's reverts, see contract.go).
+	// switch, with the running release (upgrade's migrations, see
+	// expand.go); a failure undoes the unpack, unless expanded says the
+	// migrations began. after runs once the switch is permanent, with the
+	// release that ran before (downgrade -rollback's reverts, see
+	// contract.go).
 	before func(ctx context.Context, root *install.Root, running string) error
+	after  func(ctx context.Context, root *install.Root, previous string) error
 	// expanded is what before's migrations did (upgrade's; nil without
 	// them). Once they began, a failed switch keeps the unpacked release.
 	expanded *expansion
-	after  func(ctx context.Context, root *install.Root, previous string) error
 }
 
 // switchRelease switches the running system to release req.version, as

@@ -113,7 +113,6 @@ func (r *runner) switchState(ctx context.Context) (running string, root *install
 	return running, root, rs
 }
 
-
 // newerRelease reports whether release a is newer than release b: by
 // their version numbers when both are numbers (see compareVersions), else
 // by their order in RELEASES, a release not listed being the newest.
