@@ -28,6 +28,8 @@ func (r *runner) commands() []entry {
 		{"restart", restartSummary, func() command { return &restartCommand{} }, false},
 		{"upgrade", upgradeSummary, func() command { return &upgradeCommand{} }, false},
 		{"downgrade", downgradeSummary, func() command { return &downgradeCommand{} }, false},
+		{"switch", switchSummary, func() command { return &switchCommand{} }, false},
+		{"unpack", unpackSummary, func() command { return &unpackCommand{} }, false},
 		{"releases", releasesSummary, func() command { return &releasesCommand{} }, false},
 		{"maintenance", maintenanceSummary, func() command { return &maintenanceCommand{} }, false},
 		{"debug", debugSummary, func() command { return &debugCommand{} }, false},

@@ -225,6 +225,7 @@ type releaseSettings struct {
 	UpgradeTimeout   time.Duration `env:"UPGRADE_TIMEOUT" envDefault:"60s" desc:"how long the new release may take to become ready at upgrade and downgrade; the old one serves meanwhile, and keeps serving if it times out"`
 	UpgradeProbation time.Duration `env:"UPGRADE_PROBATION" envDefault:"60s" desc:"window after an upgrade or downgrade in which a crash of the new release switches back to the previous one; 0 turns it off"`
 	ShutdownTimeout  time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s"`
+	Keep             int           `env:"RELEASE_KEEP" envDefault:"5" desc:"releases kept under releases/ after every successful upgrade, downgrade or switch (releases prune; the running, permanent and previous ones always stay); 0 turns the automatic prune off"`
 }
 
 // Validate checks the settings; see runtimeconfig.Validator.
@@ -235,6 +236,9 @@ func (c *releaseSettings) Validate() error {
 	}
 	if c.HeartMaxRestarts < 0 {
 		errs = append(errs, runtimeconfig.FieldError{Var: "RELEASE_HEART_MAX_RESTARTS", Message: fmt.Sprintf("want 0 (no restarts) or more, got %d", c.HeartMaxRestarts)})
+	}
+	if c.Keep < 0 {
+		errs = append(errs, runtimeconfig.FieldError{Var: "RELEASE_KEEP", Message: fmt.Sprintf("want 0 (keep every release) or more, got %d", c.Keep)})
 	}
 	if c.UpgradeProbation < 0 {
 		errs = append(errs, runtimeconfig.FieldError{Var: "UPGRADE_PROBATION", Message: "want 0 (off) or a positive duration such as 60s"})

@@ -43,9 +43,10 @@ type switchRequest struct {
 //  3. make permanent: this command only reports what the supervisor
 //     recorded, so a dropped terminal cannot split the state.
 //
-// The root's change lock is held throughout. When step 2 fails the old
-// release keeps serving, what step 1 unpacked is removed and RELEASES is
-// left byte for byte as it was.
+// Once permanent (and req.after done), releases beyond RELEASE_KEEP are
+// pruned (see autoPrune). The root's change lock is held throughout. When
+// step 2 fails the old release keeps serving, what step 1 unpacked is
+// removed and RELEASES is left byte for byte as it was.
 func (r *runner) switchRelease(ctx context.Context, req switchRequest) error {
 	p, err := r.settings.Paths()
 	if err != nil {
@@ -182,8 +183,13 @@ func (r *runner) switchRelease(ctx context.Context, req switchRequest) error {
 	}
 	fmt.Fprintf(r.stdout, "Made release %s permanent\n", req.version)
 	if req.after != nil {
-		return req.after(ctx, root, info.Version)
+		if err := req.after(ctx, root, info.Version); err != nil {
+			return err
+		}
 	}
+	// Old releases beyond RELEASE_KEEP go; the one switched from stays,
+	// for probation to switch back to.
+	r.autoPrune(root, req.version, info.Version)
 	return nil
 }
 

@@ -40,18 +40,27 @@ upgrade applies them with VSN's binary (releases/VSN/NAME migrate) while the
 old release serves, and prints "Migrated database to version N"; the old
 release must therefore work with VSN's schema (expand now, contract in a
 later release). If the switch then fails, the old release keeps serving on
-the newer schema. -no-migrate skips this, for teams that migrate separately.`)
+the newer schema. -no-migrate skips this, for teams that migrate separately.
+
+After a successful switch the releases beyond RELEASE_KEEP (default 5) are
+pruned, never the running, permanent or previous one (releases prune -h).`)
 	fs.StringVar(&c.tarball, "tarball", "", "the release tarball to install (its checksum in PATH.sha256); default: the one in releases/VSN/")
 	fs.BoolVar(&c.noMigrate, "no-migrate", false, "switch without applying VSN's pending migrations first (they were applied separately)")
 	vsn, err := r.parseVersion(fs, args, "upgrade 1.1.0")
 	if err != nil {
 		return err
 	}
-	req := switchRequest{cmd: "upgrade", version: vsn, tarball: c.tarball, unpack: true}
-	if !c.noMigrate {
+	return r.switchRelease(ctx, r.upgradeRequest("upgrade", vsn, c.tarball, c.noMigrate))
+}
+
+// upgradeRequest is the switch upgrade asks for (switch VSN too, when VSN
+// is newer): unpack when needed, migrate first unless noMigrate.
+func (r *runner) upgradeRequest(cmd, vsn, tarball string, noMigrate bool) switchRequest {
+	req := switchRequest{cmd: cmd, version: vsn, tarball: tarball, unpack: true}
+	if !noMigrate {
 		req.before = func(ctx context.Context, root *install.Root, _ string) error { return r.expand(ctx, root, vsn) }
 	}
-	return r.switchRelease(ctx, req)
+	return req
 }
 
 // parseVersion parses a command line of one VSN argument and flags, given

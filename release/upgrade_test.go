@@ -22,7 +22,12 @@ func TestUpgradeCommandLine(t *testing.T) {
 		{"upgrade with two versions", []string{"upgrade", "1.1.0", "1.2.0"}, 64, "Error: upgrade takes one version, got also \"1.2.0\"\nTry: testapp upgrade 1.1.0\n"},
 		{"upgrade with an unknown flag", []string{"upgrade", "1.1.0", "-x"}, 64, "Error: flag provided but not defined: -x\nTry: testapp upgrade -h\n"},
 		{"upgrade -tarball before the version", []string{"upgrade", "-tarball", "/tmp/x.tar.gz"}, 64, "Error: upgrade needs the version to switch to\nTry: testapp upgrade 1.1.0\n"},
-		{"downgrade without a version", []string{"downgrade", "-force"}, 64, "Error: downgrade needs the version to switch to\nTry: testapp downgrade 1.0.0\n"},
+		{"downgrade with two versions", []string{"downgrade", "1.0.0", "0.9.0"}, 64, "Error: downgrade takes at most one version, got also \"0.9.0\"\nTry: testapp downgrade 1.0.0\n"},
+		{"switch without a version", []string{"switch", "-json"}, 64, "Error: switch needs the version to switch to\nTry: testapp switch 2.0.0\n"},
+		{"unpack without a version", []string{"unpack"}, 64, "Error: unpack needs the version to unpack\nTry: testapp unpack 2.0.0\n"},
+		{"unpack with an invalid version", []string{"unpack", "../x"}, 64, "Error: invalid release name or version: version \"../x\": use 1 to 128 letters, digits, '.', '_', '+' or '-', starting with a letter or digit (e.g. 1.2.0)\nTry: testapp unpack 2.0.0\n"},
+		{"releases prune with an argument", []string{"releases", "prune", "3"}, 64, "Error: releases prune takes no arguments, got \"3\"\nTry: testapp releases prune -keep 5\n"},
+		{"releases -history -json", []string{"releases", "-history", "-json"}, 64, "Error: releases -history has no -json form\nTry: testapp releases -history\n"},
 		{"releases with an argument", []string{"releases", "1.0.0"}, 64, "Error: releases takes no arguments, got \"1.0.0\"\nTry: testapp releases\n"},
 	}
 	for _, tt := range tests {
@@ -34,7 +39,8 @@ func TestUpgradeCommandLine(t *testing.T) {
 			}
 		})
 	}
-	for _, args := range [][]string{{"upgrade", "1.1.0"}, {"upgrade", "-tarball", "x.tar.gz", "1.1.0"}, {"downgrade", "1.0.0"}, {"releases"}} {
+	for _, args := range [][]string{{"upgrade", "1.1.0"}, {"upgrade", "-tarball", "x.tar.gz", "1.1.0"}, {"downgrade", "1.0.0"}, {"downgrade", "-force"}, {"releases"},
+		{"releases", "prune", "-keep", "2"}, {"unpack", "2.0.0"}, {"switch", "2.0.0"}} {
 		code, _, stderr := run(args, runtimeDirs(t)...)
 		if code != 1 || !strings.Contains(stderr, "an assembled release (relkit build)") {
 			t.Errorf("%v in a development build: want exit 1 explaining it needs an assembled release, got %d %q", args, code, stderr)

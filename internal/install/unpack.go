@@ -231,11 +231,11 @@ func (r *Root) Unpack(vsn string, opts UnpackOptions) (*UnpackResult, error) {
 	return res, nil
 }
 
-// removeStale removes what an unpack or a RELEASES write killed midway
-// left in ROOT/releases: staging directories and temporary files. It runs
+// removeStale removes what an unpack, a prune or a RELEASES write killed
+// midway left in ROOT/releases: staging directories and temporary files. It runs
 // under the lock, so none of them belongs to a live process.
 func (r *Root) removeStale() {
-	for _, pattern := range []string{".unpack-*", "." + StateFile + ".tmp-*"} {
+	for _, pattern := range []string{".unpack-*", ".prune-*", "." + StateFile + ".tmp-*"} {
 		stale, _ := filepath.Glob(filepath.Join(r.releasesDir(), pattern))
 		for _, p := range stale {
 			os.RemoveAll(p)
@@ -340,12 +340,18 @@ func (r *Root) sameBuildInstalled(vsn, stage string, m *manifest.Manifest) (bool
 		if old, err := manifest.Parse(have); err == nil {
 			installed = describeBuild(old)
 		}
-		return false, fmt.Errorf("%w: release %s is installed in %s from another build (%s; the tarball holds %s); a version names one build: give the new build a new version", ErrAlreadyInstalled, vsn, dir, installed, describeBuild(m))
+		return false, fmt.Errorf("%w: release %s is installed in %s from another build (%s, release.json SHA-256 %s; the tarball holds %s, release.json SHA-256 %s); a version names one build: give the new build a new version",
+			ErrAlreadyInstalled, vsn, dir, installed, sha256Hex(have), describeBuild(m), sha256Hex(want))
 	}
 	if err := ownFiles(m).Verify(r.dir); err != nil {
 		return false, fmt.Errorf("%w: release %s is installed in %s but its files no longer match its release.json; if it is not running, remove %s and unpack again: %w", ErrAlreadyInstalled, vsn, dir, dir, err)
 	}
 	return true, nil
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 func describeBuild(m *manifest.Manifest) string {

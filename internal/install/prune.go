@@ -1,0 +1,136 @@
+package install
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/relkit/relkit/internal/layout"
+)
+
+// PruneOptions tune [Root.Prune].
+type PruneOptions struct {
+	// Keep is how many of the newest releases (in RELEASES order, the
+	// order they were installed) stay whatever their state; at least 0.
+	Keep int
+	// Protect are more versions that must stay, beyond the ones Prune
+	// always keeps: typically the release the system runs, which only
+	// its control socket knows, and the release a switch came from.
+	Protect []string
+}
+
+// PruneResult is what [Root.Prune] did.
+type PruneResult struct {
+	// Removed are the versions whose directory and RELEASES line were
+	// removed, in RELEASES order.
+	Removed []string
+	// Kept are the versions still listed, in RELEASES order.
+	Kept []string
+}
+
+// Previous returns the release before the permanent one in RELEASES: the
+// one a downgrade without a version goes back to, and that [Root.Prune]
+// never removes. It returns "" when no release is permanent or none is
+// listed before it.
+func (rs *Releases) Previous() string {
+	i := slices.IndexFunc(rs.entries, func(e Entry) bool { return e.State == Permanent })
+	if i <= 0 {
+		return ""
+	}
+	return rs.entries[i-1].Version
+}
+
+// Prune removes the releases beyond the newest opts.Keep in RELEASES
+// order: their directory under releases/ (the tarball, its checksum and
+// env file in it included) and their RELEASES line. It never removes the
+// permanent release, the current one, the previous one ([Releases.Previous]),
+// the one bin/NAME points to, or one named in opts.Protect. A directory
+// under releases/ that RELEASES does not list (a tarball waiting to be
+// unpacked) is not touched.
+//
+// Each removed directory is first renamed to a hidden sibling, then
+// RELEASES is written, then the renamed directories are deleted: a crash
+// leaves either the old RELEASES with every directory in place, or the new
+// one with hidden leftovers that the next Prune or Unpack deletes. It
+// holds the root's change lock.
+func (r *Root) Prune(opts PruneOptions) (*PruneResult, error) {
+	if opts.Keep < 0 {
+		return nil, fmt.Errorf("prune: keep %d releases: want 0 or more", opts.Keep)
+	}
+	unlock, err := r.Lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	r.removeStale()
+	rs, err := r.Releases()
+	if err != nil {
+		return nil, err
+	}
+	protect := map[string]bool{rs.Permanent(): true, rs.Current(): true, rs.Previous(): true}
+	if linked, err := r.Linked(); err == nil {
+		protect[linked] = true
+	}
+	for _, v := range opts.Protect {
+		protect[v] = true
+	}
+	res := &PruneResult{}
+	next := &Releases{}
+	newest := len(rs.entries) - opts.Keep
+	for i, e := range rs.entries {
+		if i >= newest || protect[e.Version] {
+			next.entries = append(next.entries, e)
+			res.Kept = append(res.Kept, e.Version)
+			continue
+		}
+		res.Removed = append(res.Removed, e.Version)
+	}
+	if len(res.Removed) == 0 {
+		return res, nil
+	}
+
+	// Move the directories out of the way, so that RELEASES and the
+	// directories change together as far as a reader can tell.
+	type moved struct{ from, to string }
+	var done []moved
+	putBack := func() error {
+		var errs []error
+		for _, m := range slices.Backward(done) {
+			if err := os.Rename(m.to, m.from); err != nil {
+				errs = append(errs, fmt.Errorf("put %s back: %w", m.from, err))
+			}
+		}
+		return errors.Join(errs...)
+	}
+	for _, vsn := range res.Removed {
+		dir := layout.Release(r.dir, vsn)
+		if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
+			continue // removed by hand already: only its line goes
+		}
+		tmp, err := os.MkdirTemp(r.releasesDir(), ".prune-"+vsn+"-")
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("prune: %w", err), putBack())
+		}
+		to := filepath.Join(tmp, vsn)
+		if err := os.Rename(dir, to); err != nil {
+			os.Remove(tmp)
+			return nil, errors.Join(fmt.Errorf("prune: move %s out of the way: %w; nothing was removed", dir, err), putBack())
+		}
+		done = append(done, moved{dir, to})
+	}
+	if err := WriteReleases(r.StateFilePath(), next); err != nil {
+		return nil, errors.Join(err, putBack())
+	}
+	var errs []error
+	for _, m := range done {
+		if err := os.RemoveAll(filepath.Dir(m.to)); err != nil {
+			errs = append(errs, fmt.Errorf("remove %s: %w", m.from, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return res, fmt.Errorf("pruned %s from %s, but deleting their files failed (the next prune retries): %w", res.Removed, r.StateFilePath(), err)
+	}
+	return res, syncDir(r.releasesDir())
+}

@@ -1,0 +1,227 @@
+package release
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/relkit/relkit/internal/control"
+	"github.com/relkit/relkit/internal/install"
+)
+
+const switchSummary = "be on release VSN: upgrade or downgrade the running system to it, whichever is needed; nothing to do when it runs already"
+
+// switchCommand is "be on VSN" for scripts and configuration management:
+// it upgrades or downgrades to VSN through switchRelease, as upgrade and
+// downgrade do, and says in its exit code and -json output whether
+// anything changed.
+type switchCommand struct {
+	json, noMigrate, rollback, force bool
+}
+
+// switchJSON is what switch -json prints.
+type switchJSON struct {
+	From      string `json:"from"`
+	To        string `json:"to"`
+	Changed   bool   `json:"changed"`
+	Direction string `json:"direction"` // "upgrade", "downgrade" or "none"
+	// MigratedTo is the schema version the upgrade migrated the database
+	// to; omitted when no migration ran.
+	MigratedTo int `json:"migrated_to,omitempty"`
+}
+
+func (c *switchCommand) run(ctx context.Context, r *runner, args []string) error {
+	fs := r.flags("switch", "VSN [-json] [-no-migrate] [-rollback] [-force]", switchSummary+`
+
+VSN must be unpacked (unpack VSN) or have its tarball in releases/VSN/.
+When VSN is newer than the running release, switch does what upgrade VSN
+does (migrating first unless -no-migrate); when it is older, what
+downgrade VSN does (-rollback and -force as there). Newer means a higher
+version number when both versions are numbers (1.10.0 after 1.9.0, a
+pre-release before its release), otherwise later in releases/RELEASES
+(a release not listed yet is the newest). When VSN runs already and is
+permanent there is nothing to do: exit 0, "changed": false. Exit 1 when the
+switch fails; the old release keeps serving then, as with upgrade.
+
+After a successful switch, releases beyond RELEASE_KEEP are pruned.`)
+	fs.BoolVar(&c.json, "json", false, `print {"from", "to", "changed", "direction", "migrated_to"} on stdout, one line; the rest goes to stderr`)
+	fs.BoolVar(&c.noMigrate, "no-migrate", false, "upgrading: switch without applying VSN's pending migrations first (they were applied separately)")
+	fs.BoolVar(&c.rollback, "rollback", false, "downgrading, when the database is newer than VSN knows: switch to VSN, then revert the migrations VSN lacks")
+	fs.BoolVar(&c.force, "force", false, "switch without checking the database's schema version")
+	vsn, err := r.parseVersion(fs, args, "switch 2.0.0")
+	if err != nil {
+		return err
+	}
+	stdout := r.stdout
+	if c.json {
+		// Prose goes to stderr, so stdout holds the JSON object alone.
+		r.stdout = r.stderr
+		defer func() { r.stdout = stdout }()
+	}
+
+	out := switchJSON{To: vsn, Direction: "none"}
+	running, root, rs := r.switchState(ctx)
+	out.From = running
+	var req switchRequest
+	switch {
+	case running == vsn:
+		// switchRelease checks RELEASES and bin/NAME, and repairs them.
+		linked, _ := root.Linked()
+		out.Changed = rs == nil || rs.Permanent() != vsn || linked != vsn
+		req = switchRequest{cmd: "switch", version: vsn}
+	case running != "" && rs != nil && newerRelease(rs, running, vsn):
+		out.Direction, out.Changed = "downgrade", true
+		req = r.downgradeRequest("switch", vsn, c.force, c.rollback)
+		req.unpack = true // a tarball waiting in releases/VSN/ will do
+	default:
+		out.Direction, out.Changed = "upgrade", true
+		req = r.upgradeRequest("switch", vsn, "", c.noMigrate)
+		req.force = c.force
+		if req.before != nil {
+			expand := req.before
+			req.before = func(ctx context.Context, root *install.Root, running string) error {
+				from, top := r.pendingMigration(ctx, root, vsn)
+				if err := expand(ctx, root, running); err != nil {
+					return err
+				}
+				if top > from {
+					out.MigratedTo = top
+				}
+				return nil
+			}
+		}
+	}
+	if err := r.switchRelease(ctx, req); err != nil {
+		return err
+	}
+	if c.json {
+		return json.NewEncoder(stdout).Encode(out)
+	}
+	return nil
+}
+
+// switchState is what switch decides the direction by: the running
+// release ("" when none answers: switchRelease then says why) and the
+// installed releases (nil when they cannot be read: switchRelease fails
+// on that too).
+func (r *runner) switchState(ctx context.Context) (running string, root *install.Root, rs *install.Releases) {
+	root, p, err := r.openRoot("switch")
+	if err != nil {
+		return "", nil, nil
+	}
+	if info, err := control.Ping(ctx, p.socket); err == nil {
+		running = info.Version
+	} else if !errors.Is(err, control.ErrNotRunning) {
+		return "", root, nil
+	}
+	rs, _ = root.Releases()
+	return running, root, rs
+}
+
+// pendingMigration returns the database's schema version and the newest
+// migration of release vsn, as expand compares them; from >= top when
+// there is nothing to read or to apply.
+func (r *runner) pendingMigration(ctx context.Context, root *install.Root, vsn string) (from, top int) {
+	top, err := root.HighestMigration(vsn)
+	if err != nil || top == install.NoMigrations {
+		return 0, 0
+	}
+	db, err := r.schemaReader()
+	if err != nil || db == nil {
+		return top, top
+	}
+	v, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return top, top
+	}
+	return v, top
+}
+
+// newerRelease reports whether release a is newer than release b: by
+// their version numbers when both are numbers (see compareVersions), else
+// by their order in RELEASES, a release not listed being the newest.
+func newerRelease(rs *install.Releases, a, b string) bool {
+	if c, ok := compareVersions(a, b); ok && c != 0 {
+		return c > 0
+	}
+	order := func(v string) int {
+		i := slices.IndexFunc(rs.Entries(), func(e install.Entry) bool { return e.Version == v })
+		if i < 0 {
+			return len(rs.Entries())
+		}
+		return i
+	}
+	return order(a) > order(b)
+}
+
+// compareVersions compares two versions of the form N(.N)*(-PRE)?(+BUILD)?
+// as semantic versioning orders them (missing numbers count as 0; a
+// pre-release sorts before its release; build metadata is ignored). ok is
+// false when either is not of that form.
+func compareVersions(a, b string) (c int, ok bool) {
+	type parsed struct {
+		nums []int
+		pre  []string
+	}
+	parse := func(v string) (parsed, bool) {
+		v, _, _ = strings.Cut(v, "+")
+		core, pre, hasPre := strings.Cut(v, "-")
+		var p parsed
+		for _, f := range strings.Split(core, ".") {
+			n, err := strconv.Atoi(f)
+			if err != nil || n < 0 || f[0] == '+' {
+				return p, false
+			}
+			p.nums = append(p.nums, n)
+		}
+		if hasPre {
+			p.pre = strings.Split(pre, ".")
+		}
+		return p, true
+	}
+	pa, okA := parse(a)
+	pb, okB := parse(b)
+	if !okA || !okB {
+		return 0, false
+	}
+	for i := range max(len(pa.nums), len(pb.nums)) {
+		var x, y int
+		if i < len(pa.nums) {
+			x = pa.nums[i]
+		}
+		if i < len(pb.nums) {
+			y = pb.nums[i]
+		}
+		if x != y {
+			return cmp.Compare(x, y), true
+		}
+	}
+	switch {
+	case pa.pre == nil && pb.pre == nil:
+		return 0, true
+	case pa.pre == nil:
+		return 1, true
+	case pb.pre == nil:
+		return -1, true
+	}
+	for i := range min(len(pa.pre), len(pb.pre)) {
+		x, y := pa.pre[i], pb.pre[i]
+		nx, errX := strconv.Atoi(x)
+		ny, errY := strconv.Atoi(y)
+		switch {
+		case errX == nil && errY == nil && nx != ny:
+			return cmp.Compare(nx, ny), true
+		case errX == nil && errY != nil:
+			return -1, true
+		case errX != nil && errY == nil:
+			return 1, true
+		case x != y:
+			return strings.Compare(x, y), true
+		}
+	}
+	return cmp.Compare(len(pa.pre), len(pb.pre)), true
+}
