@@ -392,7 +392,13 @@ func (f *fleet) playbook(t *testing.T, vsn string, extra ...string) playResult {
 	t.Helper()
 	runs++
 	logPath := filepath.Join(f.base, "ansible", fmt.Sprintf("run%d-%s.log", runs, vsn))
-	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	// Bounded, and ended before the test's own deadline: a test that
+	// times out panics without running the cleanups that end the hosts.
+	limit := 8 * time.Minute
+	if d, ok := t.Deadline(); ok && time.Until(d)-time.Minute < limit {
+		limit = time.Until(d) - time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	args := append([]string{"-i", filepath.Join(f.base, "ansible", "inventory.yml"), filepath.Join(f.base, "deploy", appName+".yml"), "-e", "app_version=" + vsn}, extra...)
 	cmd := exec.CommandContext(ctx, "ansible-playbook", args...)
@@ -411,6 +417,9 @@ func (f *fleet) playbook(t *testing.T, vsn string, extra ...string) playResult {
 		res.rc = exit.ExitCode()
 	default:
 		t.Fatalf("ansible-playbook: %v", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("ansible-playbook %s: ended after %v, the test's time limit:\n%s", vsn, limit.Round(time.Second), tail(stderr.String(), 20))
 	}
 	logText, _ := os.ReadFile(logPath)
 	if dir := os.Getenv("RELKIT_FLEET_LOGS"); dir != "" { // kept for a look after the test

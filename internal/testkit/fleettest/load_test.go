@@ -33,7 +33,7 @@ type sample struct {
 	at, latency time.Duration
 }
 
-const pace = 20 * time.Millisecond // per client: at most 50 requests/s
+const pace = 100 * time.Millisecond // per client: at most 10 requests/s
 
 func startLoad(lbPort int, limit time.Duration) *load {
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
