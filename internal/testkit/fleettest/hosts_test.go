@@ -123,8 +123,11 @@ func newFleet(t *testing.T, n int, databaseURL string) *fleet {
 func (f *fleet) network() {
 	t := f.t
 	t.Cleanup(func() {
-		for _, h := range f.hosts {
+		for i, h := range f.hosts {
 			f.endNamespace(h)
+			// The kernel may tear the namespace's end of the pair down
+			// later; the host's end goes now.
+			exec.Command("ip", "link", "delete", fmt.Sprintf("rkf%sv%d", f.id, i+1)).Run()
 		}
 		exec.Command("ip", "link", "delete", f.bridge()).Run()
 		exec.Command("ip", "route", "del", "blackhole", f.net+".0/24", "metric", "4242").Run()
