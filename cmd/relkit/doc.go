@@ -4,7 +4,7 @@
 //
 //	relkit build [-version V] [-target os/arch,...] [-o DIR] [-tar] [-image] [PKG]
 //	relkit tar [-o DIR] [RELEASE_DIR...]
-//	relkit gen docker|systemd|k8s [-o DIR] [PKG]
+//	relkit gen docker|systemd|k8s|ansible [-o DIR] [PKG]
 //
 // Use it as a Go tool, pinned in your go.mod next to the relkit library:
 //
