@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"sort"
 	"strings"
 	"text/template"
 )
@@ -97,6 +98,7 @@ func Ansible(app App, opts AnsibleOptions) ([]File, error) {
 			files = append(files, File{Name: path.Join("roles", ident, "files", u.Name), Data: u.Data})
 		}
 	}
+	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
 	return files, nil
 }
 

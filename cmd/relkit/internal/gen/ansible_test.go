@@ -2,6 +2,7 @@ package gen
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -11,6 +12,9 @@ func TestAnsibleNamesAndMigrations(t *testing.T) {
 	files, err := Ansible(App{Name: "my-app", Version: "1.0.0"}, AnsibleOptions{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !slices.IsSortedFunc(files, func(a, b File) int { return strings.Compare(a.Name, b.Name) }) {
+		t.Errorf("want the files sorted by name, as every generator returns them")
 	}
 	byName := map[string]string{}
 	for _, f := range files {
