@@ -42,6 +42,8 @@ const appPkg = "./internal/testkit/fleettest/testdata/fleetapp"
 //     playbook exits non-zero, no host switched;
 //   - 2.0.2, never ready: only the canary tried, it keeps serving 2.0.0
 //     and is back in haproxy, the other hosts untouched, non-zero exit;
+//   - 1.0.0, never ready on h2 only, with app_rollback_on_failure: the
+//     canary switched and is switched back, 0 failed requests;
 //   - downgrade to 1.0.0 under load: 0 failed requests;
 //   - a re-run: changed=0 on every host;
 //   - prune with app_keep=1: exactly the newest release plus the permanent
@@ -152,6 +154,41 @@ func TestFleet(t *testing.T) {
 		defer cancel()
 		if err := f.waitLB(ctx); err != nil {
 			t.Errorf("after the failed canary: %v", err)
+		}
+	})
+	if t.Failed() {
+		return
+	}
+
+	t.Run("rollback of the switched hosts", func(t *testing.T) {
+		// 1.0.0 is never ready on h2 alone: the canary h1 switches, h2
+		// fails, and with app_rollback_on_failure h1 goes back to 2.0.0.
+		hv := filepath.Join(f.base, "ansible", "host_vars")
+		if err := os.MkdirAll(hv, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(hv, "h2.yml"), []byte("app_env_extra: {FLEETAPP_NEVER_READY: \"true\"}\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		res, l, _ := f.underLoad(t, "1.0.0", "-e", "app_rollback_on_failure=true")
+		if err := os.Remove(filepath.Join(hv, "h2.yml")); err != nil {
+			t.Fatal(err)
+		}
+		if res.rc == 0 {
+			t.Fatalf("1.0.0 never ready on h2: want a non-zero exit, got 0\n%s", res.log)
+		}
+		if ran := res.ranOn("Switch to"); !slices.Equal(ran, []string{"h1", "h2"}) {
+			t.Errorf("want the switch tried on h1 and h2, got %v", ran)
+		}
+		if rolled := res.changedOn("Roll back the hosts this run switched"); !slices.Equal(rolled, []string{"h2"}) {
+			t.Errorf("want h2's rescue to roll back (delegated to h1), got a change on %v", rolled)
+		}
+		f.wantRunning(t, "2.0.0", f.hosts...)
+		wantNoFailures(t, l, "2.0.0")
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := f.waitLB(ctx); err != nil {
+			t.Errorf("after the rollback: %v", err)
 		}
 	})
 	if t.Failed() {

@@ -7,7 +7,7 @@
 // migration 002 adds the column author, which its handler reads and writes,
 // so 2.0.0 fails every request on a database that was not migrated; with
 // -tags v2,notready its readiness check never passes, as with a database
-// it cannot reach.
+// it cannot reach; FLEETAPP_NEVER_READY=true does the same to any build.
 package main
 
 import (
@@ -18,6 +18,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/relkit/relkit/migrate"
@@ -65,6 +66,10 @@ func main() {
 			}
 			if err := db.PingContext(ctx); err != nil {
 				return err
+			}
+			// Set in one host's releases/VSN/env: that host's switch fails.
+			if os.Getenv("FLEETAPP_NEVER_READY") == "true" {
+				return errors.New("FLEETAPP_NEVER_READY=true")
 			}
 			return readiness()
 		}}},
