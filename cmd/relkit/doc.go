@@ -7,7 +7,7 @@
 //	relkit keygen [-unencrypted] KEYFILE
 //	relkit sign -key KEYFILE TARBALL...
 //	relkit verify TARBALL
-//	relkit gen docker|systemd|k8s [-o DIR] [PKG]
+//	relkit gen docker|systemd|k8s|ansible [-o DIR] [PKG]
 //
 // Use it as a Go tool, pinned in your go.mod next to the relkit library:
 //

@@ -16,20 +16,22 @@ import (
 	"github.com/relkit/relkit/cmd/relkit/internal/gotool"
 )
 
-const genSynopsis = "docker|systemd|k8s [flags] [PKG]"
+const genSynopsis = "docker|systemd|k8s|ansible [flags] [PKG]"
 
 func genCommand() *command {
 	return &command{
 		name:     "gen",
 		synopsis: genSynopsis,
-		summary:  "write a Dockerfile, systemd units or Kubernetes manifests for the app",
+		summary:  "write a Dockerfile, systemd units, Kubernetes manifests or an Ansible playbook for the app",
 		long: `The app's name, version, port and secret variables come from the app
 itself (a host build of PKG, default "."). Existing files are not
 overwritten without -force. Run relkit gen KIND -h for KIND's flags.
 
   docker    Dockerfile and .dockerignore (default: in the module root)
   systemd   NAME.service, and NAME.socket with -socket (default: deploy/systemd)
-  k8s       NAME.yaml: Deployment, Service, migration Job (default: deploy/k8s)`,
+  k8s       NAME.yaml: Deployment, Service, migration Job (default: deploy/k8s)
+  ansible   NAME.yml, roles/NAME/ and inventory.example.ini: a rolling
+            deploy to several hosts (default: deploy/ansible)`,
 		flags: func(*flag.FlagSet) func(context.Context, *osEnv, []string) error {
 			return runGen
 		},
@@ -89,12 +91,13 @@ func genKinds() []genKind {
 				return gen.Kubernetes(app, o)
 			}
 		}},
+		{name: "ansible", outDir: filepath.Join("deploy", "ansible"), flags: ansibleFlags},
 	}
 }
 
 func runGen(ctx context.Context, e *osEnv, args []string) error {
 	if len(args) == 0 {
-		return usagef("relkit help gen", "gen needs a kind: docker, systemd or k8s")
+		return usagef("relkit help gen", "gen needs a kind: docker, systemd, k8s or ansible")
 	}
 	var kind *genKind
 	for _, k := range genKinds() {
@@ -103,7 +106,7 @@ func runGen(ctx context.Context, e *osEnv, args []string) error {
 		}
 	}
 	if kind == nil {
-		return usagef("relkit help gen", "unknown kind %q: want docker, systemd or k8s", args[0])
+		return usagef("relkit help gen", "unknown kind %q: want docker, systemd, k8s or ansible", args[0])
 	}
 	fs := flag.NewFlagSet("relkit gen "+kind.name, flag.ContinueOnError)
 	fs.SetOutput(e.stdout)
@@ -235,6 +238,9 @@ func writeFiles(e *osEnv, dir string, files []gen.File, force bool) error {
 	}
 	for _, f := range files {
 		p := filepath.Join(dir, filepath.FromSlash(f.Name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil { // gen ansible writes roles/NAME/...
+			return fmt.Errorf("create %s: %w", filepath.Dir(p), err)
+		}
 		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
 			return fmt.Errorf("write %s: %w", p, err)
 		}

@@ -1,7 +1,9 @@
 // Package gen writes deployment files for a relkit release from embedded
 // text/template templates: a multi-stage Dockerfile and .dockerignore
-// ([Docker]), systemd service and socket units ([Systemd]) and Kubernetes
-// manifests ([Kubernetes]).
+// ([Docker]), systemd service and socket units ([Systemd]), Kubernetes
+// manifests ([Kubernetes]) and an Ansible playbook and role for rolling
+// deploys to several hosts ([Ansible]; its templates are Jinja files
+// themselves, so they use [% %] as delimiters).
 //
 // Every generator takes an [App], what the built binary says about itself
 // (name, version, port, secret variables), validates it for the target

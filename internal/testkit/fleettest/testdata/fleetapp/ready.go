@@ -1,0 +1,5 @@
+//go:build v2 && !notready
+
+package main
+
+func readiness() error { return nil }
