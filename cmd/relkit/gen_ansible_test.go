@@ -28,7 +28,7 @@ func TestGenAnsiblePassesSyntaxCheckAndLint(t *testing.T) {
 	mustRelkit(t, "gen", "ansible", "-root", "/srv/notes", "-o", out, notesPkg)
 	for _, f := range []string{
 		"notes.yml", "inventory.example.ini",
-		"roles/notes/defaults/main.yml", "roles/notes/templates/env.j2", "roles/notes/files/notes.service", "roles/notes/files/upgrades.conf",
+		"roles/notes/defaults/main.yml", "roles/notes/templates/env.j2", "roles/notes/files/notes.service",
 		"roles/notes/tasks/stage.yml", "roles/notes/tasks/preflight.yml", "roles/notes/tasks/migrate.yml", "roles/notes/tasks/switch.yml", "roles/notes/tasks/systemd.yml",
 	} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {

@@ -31,7 +31,7 @@ func TestGenSystemdPassesSystemdAnalyzeVerify(t *testing.T) {
 		"EnvironmentFile=-/etc/sample/sample.env\n",
 		"NoNewPrivileges=yes\n",
 		"ProtectSystem=strict\n",
-		"ReadWritePaths=" + install + "/tmp " + install + "/log\n",
+		"ReadWritePaths=" + install + "/tmp " + install + "/log " + install + "/releases " + install + "/bin\n",
 		"TimeoutStopSec=40\n",
 		"Requires=sample.socket\n",
 	} {

@@ -57,7 +57,8 @@ const DefaultStopMargin = 10 * time.Second
 // reloads with a hitless `restart`, restarts on failure except after a
 // usage or configuration error (exit 64 and 78: restarting cannot fix
 // those), and is sandboxed: NoNewPrivileges, ProtectSystem=strict with
-// only ROOT/tmp and ROOT/log writable. KillMode=mixed sends SIGTERM to the
+// only ROOT/tmp, ROOT/log, ROOT/releases and ROOT/bin writable (the
+// supervisor commits each switch to the last two). KillMode=mixed sends SIGTERM to the
 // main process only, so a supervised release drains once instead of
 // receiving a second, forcing signal.
 func Systemd(app App, opts SystemdOptions) ([]File, error) {
