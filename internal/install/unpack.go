@@ -233,12 +233,17 @@ func (r *Root) Unpack(vsn string, opts UnpackOptions) (*UnpackResult, error) {
 
 // removeStale removes what an unpack, a prune or a RELEASES write killed
 // midway left in ROOT/releases: staging directories and temporary files.
-// It runs under the lock, so none of them belongs to a live process.
+// A release a killed prune hid but RELEASES still lists is put back first
+// (see [Root.restorePruned]). It runs under the lock, so none of them
+// belongs to a live process.
 func (r *Root) removeStale() {
+	kept := r.restorePruned()
 	for _, pattern := range []string{".unpack-*", ".prune-*", "." + StateFile + ".tmp-*"} {
 		stale, _ := filepath.Glob(filepath.Join(r.releasesDir(), pattern))
 		for _, p := range stale {
-			os.RemoveAll(p)
+			if !kept[p] {
+				os.RemoveAll(p)
+			}
 		}
 	}
 }
