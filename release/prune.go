@@ -1,10 +1,13 @@
 package release
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -25,8 +28,11 @@ The newest N releases in releases/RELEASES (the order they were installed)
 stay; of the older ones every directory releases/VSN/ (with the tarball,
 checksum and env file in it) and its RELEASES line are removed, except the
 release that runs, the permanent one (what bin/NAME starts), a current one
-and the previous one (the one before the permanent one in RELEASES, where
-downgrade without a version goes). A directory RELEASES does not list, such
+the previous one (the one before the permanent one in RELEASES, where
+downgrade without a version goes) and the one the last switch came from
+(releases/HISTORY: the supervisor switches back to it when the new release
+crashes during probation, and after a downgrade it is listed after the
+permanent one). A directory RELEASES does not list, such
 as a tarball waiting to be unpacked, is left alone. Running it again with
 nothing to remove exits 0 and removes nothing.
 
@@ -56,7 +62,11 @@ RELEASE_KEEP (0 turns that off).`)
 	if err != nil {
 		return fmt.Errorf("%w (prune must know it, so as not to remove it)", err)
 	}
-	res, err := root.Prune(install.PruneOptions{Keep: n, Protect: []string{running, r.app.version}})
+	protect := []string{running, r.app.version}
+	if from := lastSwitchedFrom(root.Dir()); from != "" {
+		protect = append(protect, from)
+	}
+	res, err := root.Prune(install.PruneOptions{Keep: n, Protect: protect})
 	if err != nil {
 		return err
 	}
@@ -128,4 +138,25 @@ func (r *runner) autoPrune(root *install.Root, protect ...string) {
 	if len(res.Removed) > 0 {
 		fmt.Fprintf(r.stdout, "Removed old release(s) %s (RELEASE_KEEP=%d)\n", strings.Join(res.Removed, ", "), rc.Keep)
 	}
+}
+
+// lastSwitchedFrom returns the release the last successful switch in
+// ROOT/releases/HISTORY came from ("" when none is recorded): the one the
+// supervisor switches back to if the release switched to crashes during
+// probation, so prune must keep it.
+func lastSwitchedFrom(root string) string {
+	f, err := os.Open(filepath.Join(root, "releases", historyFile))
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	var from string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		// TIME USER FROM TO RESULT TOOK; RESULT is "OP ok" when committed.
+		if fields := strings.Split(sc.Text(), "\t"); len(fields) == 6 && strings.HasSuffix(fields[4], " ok") {
+			from = fields[2]
+		}
+	}
+	return from
 }

@@ -498,6 +498,14 @@ func TestPrune(t *testing.T) {
 	if got := s.body("/"); got != "Hello from hello 3.0.0\n" {
 		t.Errorf("after downgrade: want 3.0.0 serving, got %q", got)
 	}
+	// 4.0.0, which 3.0.0 was switched from, is listed after it, so it is
+	// not the previous one; it stays all the same: the supervisor switches
+	// back to it if 3.0.0 crashes during probation.
+	s.runJSON(&pr, "releases", "prune", "-keep", "0", "-json")
+	if want := (pruneOut{Removed: []string{}, Kept: []string{"3.0.0", "4.0.0"}}); !reflect.DeepEqual(pr, want) {
+		t.Errorf("releases prune -keep 0 -json after downgrading from 4.0.0: want 4.0.0 kept, %+v, got %+v", want, pr)
+	}
+
 	// Now 3.0.0 is permanent and listed first: there is no previous one.
 	before := s.snapshot()
 	code, stdout, stderr := s.run("downgrade")
