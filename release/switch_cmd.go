@@ -31,6 +31,8 @@ type switchJSON struct {
 	// MigratedTo is the schema version the upgrade migrated the database
 	// to; omitted when no migration ran.
 	MigratedTo int `json:"migrated_to,omitempty"`
+	// Error is what failed (the message on stderr); omitted on success.
+	Error string `json:"error,omitempty"`
 }
 
 func (c *switchCommand) run(ctx context.Context, r *runner, args []string) error {
@@ -44,7 +46,9 @@ version number when both versions are numbers (1.10.0 after 1.9.0, a
 pre-release before its release), otherwise later in releases/RELEASES
 (a release not listed yet is the newest). When VSN runs already and is
 permanent there is nothing to do: exit 0, "changed": false. Exit 1 when the
-switch fails; the old release keeps serving then, as with upgrade.
+switch fails; the old release keeps serving then, as with upgrade, and
+-json prints the same object with "error" (and "changed": true only when
+something changed before the failure, such as a migration applied).
 
 After a successful switch, releases beyond RELEASE_KEEP are pruned.`)
 	fs.BoolVar(&c.json, "json", false, `print {"from", "to", "changed", "direction", "migrated_to"} on stdout, one line; the rest goes to stderr`)
@@ -94,13 +98,22 @@ After a successful switch, releases beyond RELEASE_KEEP are pruned.`)
 			}
 		}
 	}
-	if err := r.switchRelease(ctx, req); err != nil {
+	err = r.switchRelease(ctx, req)
+	if !c.json {
 		return err
 	}
-	if c.json {
-		return json.NewEncoder(stdout).Encode(out)
+	if err != nil {
+		// A script reads what happened from stdout on failure too: the
+		// error, and whether anything changed before it (a migration
+		// applied, or the switch committed before a later step failed).
+		out.Error = err.Error()
+		now, _ := r.runningVersion(context.WithoutCancel(ctx))
+		out.Changed = out.MigratedTo > 0 || (now == vsn && running != vsn)
 	}
-	return nil
+	if jerr := json.NewEncoder(stdout).Encode(out); jerr != nil && err == nil {
+		return jerr
+	}
+	return err
 }
 
 // switchState is what switch decides the direction by: the running

@@ -301,10 +301,21 @@ func TestSwitch(t *testing.T) {
 	if got := s.mustRun("switch", "1.0.0"); !strings.Contains(got, "1.0.0 is running already; nothing to do") {
 		t.Errorf("switch 1.0.0 without -json: got %q", got)
 	}
-	// A release that is neither installed nor waiting as a tarball.
+	// A release that is neither installed nor waiting as a tarball: exit
+	// 1, and on stdout one line of JSON saying so, nothing changed.
 	code, stdout, stderr := s.run("switch", "9.9.9", "-json")
-	if code != 1 || stdout != "" || !strings.Contains(stderr, "9.9.9") {
-		t.Errorf("switch to a missing release: want exit 1 naming it and no JSON, got %d %q\n%s", code, stdout, stderr)
+	var failed struct {
+		switchOut
+		Error string `json:"error"`
+	}
+	dec := json.NewDecoder(strings.NewReader(stdout))
+	dec.DisallowUnknownFields()
+	if code != 1 || strings.Count(stdout, "\n") != 1 || !strings.Contains(stderr, "9.9.9") {
+		t.Errorf("switch to a missing release: want exit 1 naming it on stderr and one line of JSON, got %d %q\n%s", code, stdout, stderr)
+	} else if err := dec.Decode(&failed); err != nil {
+		t.Errorf("switch to a missing release: stdout is not the JSON object wanted: %v\n%s", err, stdout)
+	} else if want := (switchOut{From: "1.0.0", To: "9.9.9", Direction: "upgrade"}); failed.switchOut != want || !strings.Contains(failed.Error, "9.9.9") || strings.Contains(stdout, "Error:") {
+		t.Errorf("switch to a missing release -json: want %+v and an error naming 9.9.9, got %s", want, stdout)
 	}
 }
 
@@ -401,6 +412,20 @@ func TestReleasesJSON(t *testing.T) {
 		t.Errorf("stderr: want a note that the database's version is not shown, got\n%s", stderr)
 	}
 	t.Logf("releases -json with a database that cannot be opened took %v", took)
+
+	// A database that refuses the connection: its password is in no
+	// output.
+	const password = "s3cret-pw-4711"
+	s.env = append(s.env, "DATABASE_URL=postgres://app:"+password+"@127.0.0.1:1/links", "MIGRATE_LOCK_TIMEOUT=1s")
+	for _, args := range [][]string{{"releases", "-json"}, {"releases"}} {
+		code, stdout, stderr := s.run(args...)
+		if code != 0 || !strings.Contains(stderr, "schema version is not shown") {
+			t.Errorf("%v with a database that refuses connections: want exit 0 and a note, got %d\n%s", args, code, stderr)
+		}
+		if strings.Contains(stdout+stderr, password) {
+			t.Errorf("%v printed the database password:\n%s%s", args, stdout, stderr)
+		}
+	}
 }
 
 // markDirty sets the dirty flag of the SQLite database file, as a
