@@ -1,6 +1,7 @@
 package install
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -56,7 +57,9 @@ func (rs *Releases) Previous() string {
 // and hidden directories of releases it still lists, which the next Prune
 // or Unpack puts back ([Root.restorePruned]); a crash after it leaves the
 // new RELEASES and hidden leftovers, which they delete. It holds the
-// root's change lock.
+// root's change lock; the supervisor commits a probation rollback without
+// it, so when RELEASES changed meanwhile Prune puts every directory back
+// and fails ([ErrBusy]) rather than write its older view over that switch.
 func (r *Root) Prune(opts PruneOptions) (*PruneResult, error) {
 	if opts.Keep < 0 {
 		return nil, fmt.Errorf("prune: keep %d releases: want 0 or more", opts.Keep)
@@ -68,6 +71,10 @@ func (r *Root) Prune(opts PruneOptions) (*PruneResult, error) {
 	defer unlock()
 	r.removeStale()
 	rs, err := r.Releases()
+	if err != nil {
+		return nil, err
+	}
+	state, err := readState(r.StateFilePath())
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +109,9 @@ func (r *Root) Prune(opts PruneOptions) (*PruneResult, error) {
 		for _, m := range slices.Backward(done) {
 			if err := os.Rename(m.to, m.from); err != nil {
 				errs = append(errs, fmt.Errorf("put %s back: %w", m.from, err))
+				continue
 			}
+			os.Remove(filepath.Dir(m.to))
 		}
 		return errors.Join(errs...)
 	}
@@ -121,6 +130,15 @@ func (r *Root) Prune(opts PruneOptions) (*PruneResult, error) {
 			return nil, errors.Join(fmt.Errorf("prune: move %s out of the way: %w; nothing was removed", dir, err), putBack())
 		}
 		done = append(done, moved{dir, to})
+	}
+	// The supervisor commits a probation rollback without the change
+	// lock: never write over a switch it recorded meanwhile.
+	r.hookBeforeStateWrite()
+	if now, err := readState(r.StateFilePath()); err != nil || !bytes.Equal(now, state) {
+		if err == nil {
+			err = fmt.Errorf("%w: %s changed while prune ran (the supervisor recorded a switch); nothing was removed: run releases prune again", ErrBusy, r.StateFilePath())
+		}
+		return nil, errors.Join(err, putBack())
 	}
 	if err := WriteReleases(r.StateFilePath(), next); err != nil {
 		return nil, errors.Join(err, putBack())
@@ -181,4 +199,23 @@ func (r *Root) restorePruned() (kept map[string]bool) {
 		}
 	}
 	return kept
+}
+
+func (r *Root) hookBeforeStateWrite() {
+	if r.beforeStateWrite != nil {
+		r.beforeStateWrite()
+	}
+}
+
+// readState returns the content of the RELEASES file, nil when there is
+// none.
+func readState(file string) ([]byte, error) {
+	b, err := os.ReadFile(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read release states: %w", err)
+	}
+	return b, nil
 }

@@ -1,6 +1,7 @@
 package install_test
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -246,6 +247,31 @@ func TestPruneRestoresWhatAKilledPruneHid(t *testing.T) {
 	}
 	if got := stateLines(t, root); !slices.Equal(lines, got) {
 		t.Errorf("RELEASES: want %q, got %q", lines, got)
+	}
+	if want, got := []string{"1.0.0", "2.0.0", "3.0.0"}, releaseDirs(t, root); !slices.Equal(want, got) {
+		t.Errorf("directories under releases/: want %q, got %q", want, got)
+	}
+}
+
+// TestPruneKeepsARecordedSwitch: the supervisor commits a probation
+// rollback without the change lock, so RELEASES can change while a prune
+// (the one after every switch, too) runs. The prune must not write its
+// older view over it: it puts everything back and fails.
+func TestPruneKeepsARecordedSwitch(t *testing.T) {
+	t.Parallel()
+	root := pruneRoot(t, "3.0.0", "1.0.0 old", "2.0.0 old", "3.0.0 permanent")
+	switched := []string{"1.0.0 old", "2.0.0 permanent", "3.0.0 old"}
+	install.SetBeforeStateWrite(root, func() {
+		rs, err := install.ParseReleases([]byte(strings.Join(switched, "\n")))
+		must(t, err)
+		must(t, install.WriteReleases(root.StateFilePath(), rs))
+	})
+	_, err := root.Prune(install.PruneOptions{Keep: 0})
+	if err == nil || !errors.Is(err, install.ErrBusy) || !strings.Contains(err.Error(), "releases prune") {
+		t.Errorf("prune while RELEASES changed: want ErrBusy saying to run releases prune again, got %v", err)
+	}
+	if got := stateLines(t, root); !slices.Equal(switched, got) {
+		t.Errorf("RELEASES: want what the supervisor wrote, %q, got %q", switched, got)
 	}
 	if want, got := []string{"1.0.0", "2.0.0", "3.0.0"}, releaseDirs(t, root); !slices.Equal(want, got) {
 		t.Errorf("directories under releases/: want %q, got %q", want, got)

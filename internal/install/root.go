@@ -28,6 +28,10 @@ type Root struct {
 	mu    sync.Mutex
 	held  int
 	lockF *os.File
+
+	// beforeStateWrite, when set, runs right before Prune and Unpack
+	// write RELEASES (tests: another process changing it then).
+	beforeStateWrite func()
 }
 
 // Open returns the installation at dir of the release named name. dir must

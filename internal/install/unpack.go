@@ -186,6 +186,16 @@ func (r *Root) Unpack(vsn string, opts UnpackOptions) (*UnpackResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The supervisor commits a probation rollback without the change
+	// lock: add to RELEASES as it is now, not as it was before extracting.
+	r.hookBeforeStateWrite()
+	if rs, err = r.Releases(); err != nil {
+		return nil, err
+	}
+	if res.undo.state, err = os.ReadFile(r.StateFilePath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read release states: %w", err)
+	}
+	res.undo.hadState = err == nil
 	if same {
 		res.AlreadyInstalled = true
 		if _, ok := rs.State(vsn); ok {
