@@ -41,14 +41,30 @@ func (s *system) runJSON(v any, args ...string) {
 	if code != 0 {
 		s.t.Fatalf("%s %s: want exit 0, got %d\nstdout: %s\nstderr: %s\nlog:\n%s", s.name, strings.Join(args, " "), code, stdout, stderr, s.logs)
 	}
+	if err := decodeLine(stdout, v); err != nil {
+		s.t.Fatalf("%s %s: stdout is not the JSON object wanted: %v", s.name, strings.Join(args, " "), err)
+	}
+}
+
+// decodeLine decodes stdout, which must be one line holding one JSON
+// object with no key v lacks, into v: what a -json command prints, on
+// failure too.
+func decodeLine(stdout string, v any) error {
 	if strings.Count(stdout, "\n") != 1 || !strings.HasSuffix(stdout, "\n") {
-		s.t.Fatalf("%s %s: want one line of JSON on stdout, got %q", s.name, strings.Join(args, " "), stdout)
+		return fmt.Errorf("want one line of JSON, got %q", stdout)
 	}
 	dec := json.NewDecoder(strings.NewReader(stdout))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		s.t.Fatalf("%s %s: stdout is not the JSON object wanted: %v\n%s", s.name, strings.Join(args, " "), err, stdout)
+		return fmt.Errorf("%v: %s", err, stdout)
 	}
+	return nil
+}
+
+// unpackFailed is what unpack -json prints when it fails.
+type unpackFailed struct {
+	unpackOut
+	Error string `json:"error"`
 }
 
 type unpackOut struct {
@@ -134,8 +150,11 @@ func TestUnpack(t *testing.T) {
 	s.put("2.0.0", other)
 	before = s.snapshot()
 	code, stdout, stderr := s.run("unpack", "2.0.0", "-json")
-	if code != 1 || stdout != "" {
-		t.Errorf("unpack of another build of 2.0.0: want exit 1 and no JSON, got %d %q", code, stdout)
+	var failed unpackFailed
+	if err := decodeLine(stdout, &failed); code != 1 || err != nil {
+		t.Errorf("unpack of another build of 2.0.0: want exit 1 and one line of JSON, got %d: %v", code, err)
+	} else if want := (unpackOut{"2.0.0", false, first.Path}); failed.unpackOut != want || !strings.Contains(failed.Error, "release.json SHA-256 ") {
+		t.Errorf("unpack of another build of 2.0.0 -json: want %+v and the error naming the checksums, got %s", want, stdout)
 	}
 	if strings.Count(stderr, "release.json SHA-256 ") != 2 || !strings.Contains(stderr, "from another build") {
 		t.Errorf("unpack of another build of 2.0.0: want both builds' checksums named, got\n%s", stderr)
@@ -197,8 +216,11 @@ func TestUnpackTampered(t *testing.T) {
 			}
 			before := s.snapshot()
 			code, stdout, stderr := s.run("unpack", "2.0.0", "-json")
-			if code != 1 || stdout != "" {
-				t.Errorf("unpack of a tampered tarball: want exit 1 and no JSON, got %d %q\n%s", code, stdout, stderr)
+			var failed unpackFailed
+			if err := decodeLine(stdout, &failed); code != 1 || err != nil {
+				t.Errorf("unpack of a tampered tarball: want exit 1 and one line of JSON, got %d: %v\n%s", code, err, stderr)
+			} else if failed.Changed || failed.Version != "2.0.0" || !strings.Contains(failed.Error, tc.want) {
+				t.Errorf("unpack of a tampered tarball -json: want changed false and an error saying %q, got %s", tc.want, stdout)
 			}
 			t.Logf("unpack of the tampered tarball: %s", stderr)
 			if !strings.Contains(stderr, tc.want) {
@@ -308,12 +330,8 @@ func TestSwitch(t *testing.T) {
 		switchOut
 		Error string `json:"error"`
 	}
-	dec := json.NewDecoder(strings.NewReader(stdout))
-	dec.DisallowUnknownFields()
-	if code != 1 || strings.Count(stdout, "\n") != 1 || !strings.Contains(stderr, "9.9.9") {
-		t.Errorf("switch to a missing release: want exit 1 naming it on stderr and one line of JSON, got %d %q\n%s", code, stdout, stderr)
-	} else if err := dec.Decode(&failed); err != nil {
-		t.Errorf("switch to a missing release: stdout is not the JSON object wanted: %v\n%s", err, stdout)
+	if err := decodeLine(stdout, &failed); code != 1 || err != nil || !strings.Contains(stderr, "9.9.9") {
+		t.Errorf("switch to a missing release: want exit 1 naming it on stderr and one line of JSON, got %d: %v\n%s", code, err, stderr)
 	} else if want := (switchOut{From: "1.0.0", To: "9.9.9", Direction: "upgrade"}); failed.switchOut != want || !strings.Contains(failed.Error, "9.9.9") || strings.Contains(stdout, "Error:") {
 		t.Errorf("switch to a missing release -json: want %+v and an error naming 9.9.9, got %s", want, stdout)
 	}
@@ -646,7 +664,11 @@ func TestUnpackChecksSignature(t *testing.T) {
 	s.put("2.0.0", v2)
 	before := s.snapshot()
 	code, stdout, stderr := s.run("unpack", "2.0.0", "-json")
-	if code != 1 || stdout != "" || !strings.Contains(stderr, "not signed by a trusted key") {
+	var failed unpackFailed
+	if err := decodeLine(stdout, &failed); err != nil || failed.Changed || !strings.Contains(failed.Error, "not signed by a trusted key") {
+		t.Errorf("unpack -json of an unsigned tarball: want changed false and the error on stdout: %v", err)
+	}
+	if code != 1 || !strings.Contains(stderr, "not signed by a trusted key") {
 		t.Errorf("unpack of an unsigned tarball by a release that trusts a key: want exit 1 naming the signature, got %d %q\n%s", code, stdout, stderr)
 	}
 	if d := testkit.Diff(before, s.snapshot()); d != "" {
