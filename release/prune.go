@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -43,8 +44,13 @@ RELEASE_KEEP (0 turns that off).`)
 	if err := r.noArgs(fs, args, "releases prune -keep 5"); err != nil {
 		return err
 	}
+	keepSet := false
+	fs.Visit(func(f *flag.Flag) { keepSet = keepSet || f.Name == "keep" })
 	n := *keep
-	if n < 0 {
+	switch {
+	case keepSet && n < 0:
+		return &UsageError{Problem: fmt.Sprintf("-keep must be 0 or more, got %d", n), Try: r.app.name + " releases prune -keep 5"}
+	case !keepSet:
 		rc, err := r.settings.Release()
 		if err != nil {
 			return err
