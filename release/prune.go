@@ -39,7 +39,7 @@ nothing to remove exits 0 and removes nothing.
 
 Every successful upgrade, downgrade and switch prunes the same way with
 RELEASE_KEEP (0 turns that off).`)
-	keep := fs.Int("keep", -1, "how many of the newest releases to keep besides the running, permanent and previous ones (default RELEASE_KEEP)")
+	keep := fs.Int("keep", 0, "how many of the newest releases to keep besides the running, permanent and previous ones; default: RELEASE_KEEP")
 	asJSON := fs.Bool("json", false, `print {"removed":[...],"kept":[...]} on stdout, one line`)
 	if err := r.noArgs(fs, args, "releases prune -keep 5"); err != nil {
 		return err
