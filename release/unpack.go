@@ -104,6 +104,8 @@ func (c *unpackCommand) unpack(r *runner, vsn string, prose io.Writer) (unpackJS
 			return out, fmt.Errorf("%w\nRelease %s is listed in %s but its files do not match its release.json either: %v", err, vsn, root.StateFilePath(), verr)
 		}
 		res = &install.UnpackResult{Version: vsn, Dir: releaseDir(root, vsn), AlreadyInstalled: true}
+	case errors.Is(err, install.ErrNoTarball) && c.tarball == "":
+		return out, fmt.Errorf("%w\nTry: %s unpack %s -tarball PATH", err, r.app.name, vsn)
 	default:
 		return out, err
 	}

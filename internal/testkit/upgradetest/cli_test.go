@@ -146,6 +146,12 @@ func TestUnpack(t *testing.T) {
 		t.Errorf("after unpack 2.0.0: want 1.0.0 serving, got %q", got)
 	}
 
+	// No tarball waiting: the advice is unpack's, not upgrade's (which
+	// would switch).
+	if code, _, stderr := s.run("unpack", "5.0.0"); code != 1 || !strings.Contains(stderr, "\nTry: hello unpack 5.0.0 -tarball PATH\n") || strings.Contains(stderr, "upgrade") {
+		t.Errorf("unpack of a release without its tarball: want exit 1 and Try: hello unpack 5.0.0 -tarball PATH, got %d\n%s", code, stderr)
+	}
+
 	// Another build of 2.0.0: refused, nothing changed.
 	s.put("2.0.0", other)
 	before = s.snapshot()
@@ -552,7 +558,7 @@ func TestPrune(t *testing.T) {
 	// Now 3.0.0 is permanent and listed first: there is no previous one.
 	before := s.snapshot()
 	code, stdout, stderr := s.run("downgrade")
-	if code != 1 || !strings.Contains(stderr, "name the release to go to: hello downgrade VSN") {
+	if code != 1 || !strings.Contains(stderr, "name the release to go to\nTry: hello downgrade VSN") {
 		t.Errorf("downgrade without a version and no previous release: want exit 1 saying so, got %d %q\n%s", code, stdout, stderr)
 	}
 	if d := testkit.Diff(before, s.snapshot()); d != "" {
