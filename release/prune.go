@@ -40,7 +40,7 @@ nothing to remove exits 0 and removes nothing.
 Every successful upgrade, downgrade and switch prunes the same way with
 RELEASE_KEEP (0 turns that off).`)
 	keep := fs.Int("keep", 0, "how many of the newest releases to keep besides the running, permanent and previous ones; default: RELEASE_KEEP")
-	asJSON := fs.Bool("json", false, `print {"removed":[...],"kept":[...]} on stdout, one line`)
+	asJSON := fs.Bool("json", false, `print {"removed":[...],"kept":[...]} on stdout, one line (with "error" when it fails)`)
 	if err := r.noArgs(fs, args, "releases prune -keep 5"); err != nil {
 		return err
 	}
@@ -60,28 +60,25 @@ RELEASE_KEEP (0 turns that off).`)
 		}
 		n = rc.Keep
 	}
-	root, _, err := r.openRoot("releases prune")
-	if err != nil {
-		return err
-	}
-	running, err := r.runningVersion(ctx)
-	if err != nil {
-		return fmt.Errorf("%w (prune must know it, so as not to remove it)", err)
-	}
-	protect := []string{running, r.app.version}
-	if from := lastSwitchedFrom(root.Dir()); from != "" {
-		protect = append(protect, from)
-	}
-	res, err := root.Prune(install.PruneOptions{Keep: n, Protect: protect})
-	if err != nil {
-		return err
-	}
+	res, err := prune(ctx, r, n)
 	if *asJSON {
-		out := struct {
-			Removed []string `json:"removed"`
-			Kept    []string `json:"kept"`
-		}{append([]string{}, res.Removed...), append([]string{}, res.Kept...)}
-		return json.NewEncoder(r.stdout).Encode(out)
+		// A script reads stdout on failure too: what was removed before
+		// the failure (a directory that could not be deleted after its
+		// RELEASES line went), and the error.
+		out := pruneJSON{Removed: []string{}, Kept: []string{}}
+		if res != nil {
+			out.Removed, out.Kept = append(out.Removed, res.Removed...), append(out.Kept, res.Kept...)
+		}
+		if err != nil {
+			out.Error = err.Error()
+		}
+		if jerr := json.NewEncoder(r.stdout).Encode(out); jerr != nil && err == nil {
+			return jerr
+		}
+		return err
+	}
+	if err != nil {
+		return err
 	}
 	if len(res.Removed) == 0 {
 		fmt.Fprintf(r.stdout, "Nothing to prune: %d release(s) installed, keeping the newest %d and the running, permanent and previous ones\n", len(res.Kept), n)
@@ -92,6 +89,32 @@ RELEASE_KEEP (0 turns that off).`)
 	}
 	fmt.Fprintf(r.stdout, "Kept %s\n", strings.Join(res.Kept, ", "))
 	return nil
+}
+
+// pruneJSON is what releases prune -json prints.
+type pruneJSON struct {
+	Removed []string `json:"removed"`
+	Kept    []string `json:"kept"`
+	// Error is what failed (the message on stderr); omitted on success.
+	Error string `json:"error,omitempty"`
+}
+
+// prune prunes the releases beyond the newest keep, keeping the running
+// one, the one the last switch came from and the one of this binary.
+func prune(ctx context.Context, r *runner, keep int) (*install.PruneResult, error) {
+	root, _, err := r.openRoot("releases prune")
+	if err != nil {
+		return nil, err
+	}
+	running, err := r.runningVersion(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w (prune must know it, so as not to remove it)", err)
+	}
+	protect := []string{running, r.app.version}
+	if from := lastSwitchedFrom(root.Dir()); from != "" {
+		protect = append(protect, from)
+	}
+	return root.Prune(install.PruneOptions{Keep: keep, Protect: protect})
 }
 
 // openRoot opens the root of the assembled release this binary belongs

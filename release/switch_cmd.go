@@ -3,11 +3,8 @@ package release
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"slices"
-	"time"
 
-	"github.com/relkit/relkit/internal/control"
 	"github.com/relkit/relkit/internal/install"
 	"golang.org/x/mod/semver"
 )
@@ -121,15 +118,11 @@ After a successful switch, releases beyond RELEASE_KEEP are pruned.`)
 // installed releases (nil when they cannot be read: switchRelease fails
 // on that too).
 func (r *runner) switchState(ctx context.Context) (running string, root *install.Root, rs *install.Releases) {
-	root, p, err := r.openRoot("switch")
+	root, _, err := r.openRoot("switch")
 	if err != nil {
 		return "", nil, nil
 	}
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if info, err := control.Ping(pctx, p.socket); err == nil {
-		running = info.Version
-	} else if !errors.Is(err, control.ErrNotRunning) {
+	if running, err = r.runningVersion(ctx); err != nil {
 		return "", root, nil
 	}
 	rs, _ = root.Releases()

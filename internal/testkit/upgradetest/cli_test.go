@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -539,6 +540,25 @@ func TestPrune(t *testing.T) {
 		t.Errorf("releases prune -keep 0 -json: want only the running and previous releases kept, %+v, got %+v", want, pr)
 	}
 
+	// Another process changing the releases: prune fails (exit 1), and
+	// -json says so on stdout, nothing removed.
+	lock, err := os.Open(filepath.Join(s.root, "releases"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := s.run("releases", "prune", "-keep", "0", "-json")
+	lock.Close()
+	var busy struct {
+		pruneOut
+		Error string `json:"error"`
+	}
+	if err := decodeLine(stdout, &busy); code != 1 || err != nil || len(busy.Removed) != 0 || !strings.Contains(busy.Error, "prune is running") {
+		t.Errorf("releases prune -json while the releases are locked: want exit 1 and JSON naming the error, got %d: %v\n%s", code, err, stderr)
+	}
+
 	// downgrade without a version: the previous release, 3.0.0.
 	out := s.mustRun("downgrade")
 	if !strings.HasPrefix(out, "Downgrading to the previous release, 3.0.0\n") || !strings.Contains(out, "Made release 3.0.0 permanent\n") {
@@ -557,7 +577,7 @@ func TestPrune(t *testing.T) {
 
 	// Now 3.0.0 is permanent and listed first: there is no previous one.
 	before := s.snapshot()
-	code, stdout, stderr := s.run("downgrade")
+	code, stdout, stderr = s.run("downgrade")
 	if code != 1 || !strings.Contains(stderr, "name the release to go to\nTry: hello downgrade VSN") {
 		t.Errorf("downgrade without a version and no previous release: want exit 1 saying so, got %d %q\n%s", code, stdout, stderr)
 	}
