@@ -453,6 +453,36 @@ func TestReleasesJSON(t *testing.T) {
 	}
 }
 
+// TestSwitchFailsAfterMigrating: switch 2.0.0 -json to a 2.0.0 that
+// migrates and is then never ready exits 1 and says on stdout that
+// something changed all the same (the migration), with the error; 1.0.0
+// keeps serving.
+func TestSwitchFailsAfterMigrating(t *testing.T) {
+	t.Parallel()
+	v1, v2 := linksV1.get(t), linksV2NotReady.get(t)
+	s := install(t, "links", v1)
+	s.env = append(s.env, "DATABASE_URL=sqlite://"+filepath.Join(s.root, "links.db"), "MIGRATE_ON_START=false", "UPGRADE_TIMEOUT=5s")
+	s.mustRun("migrate")
+	s.start()
+	s.put("2.0.0", v2)
+	code, stdout, stderr := s.run("switch", "2.0.0", "-json")
+	var failed struct {
+		switchOut
+		Error string `json:"error"`
+	}
+	if err := decodeLine(stdout, &failed); code != 1 || err != nil {
+		t.Fatalf("switch to a 2.0.0 that is never ready: want exit 1 and one line of JSON, got %d: %v\n%s", code, err, stderr)
+	}
+	if want := (switchOut{From: "1.0.0", To: "2.0.0", Changed: true, Direction: "upgrade", MigratedTo: 3}); failed.switchOut != want || failed.Error == "" {
+		t.Errorf("switch 2.0.0 -json after migrating: want %+v and the error, got %s", want, stdout)
+	}
+	var out releasesOut
+	s.runJSON(&out, "releases", "-json")
+	if out.Running == nil || *out.Running != "1.0.0" || out.DatabaseVersion == nil || *out.DatabaseVersion != 3 {
+		t.Errorf("after the failed switch: want 1.0.0 running on database version 3, got running %v, database %v", out.Running, out.DatabaseVersion)
+	}
+}
+
 // markDirty sets the dirty flag of the SQLite database file, as a
 // migration that failed midway leaves it.
 func markDirty(t *testing.T, file string, dirty bool) {
