@@ -121,15 +121,12 @@ func (r *Root) Unpack(vsn string, opts UnpackOptions) (*UnpackResult, error) {
 		return nil, err
 	}
 	defer unlock()
-	rs, err := r.Releases()
-	if err != nil {
+	// RELEASES must be readable before anything is extracted; it is read
+	// again right before it is written.
+	if _, err := r.Releases(); err != nil {
 		return nil, err
 	}
-	prevState, err := os.ReadFile(r.StateFilePath())
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("read release states: %w", err)
-	}
-	undo := undoInfo{root: r, state: prevState, hadState: err == nil}
+	undo := undoInfo{root: r}
 	tarball := opts.Tarball
 	if tarball == "" {
 		if tarball, err = r.FindTarball(vsn, target); err != nil {
@@ -189,7 +186,8 @@ func (r *Root) Unpack(vsn string, opts UnpackOptions) (*UnpackResult, error) {
 	// The supervisor commits a probation rollback without the change
 	// lock: add to RELEASES as it is now, not as it was before extracting.
 	r.hookBeforeStateWrite()
-	if rs, err = r.Releases(); err != nil {
+	rs, err := r.Releases()
+	if err != nil {
 		return nil, err
 	}
 	if res.undo.state, err = os.ReadFile(r.StateFilePath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
