@@ -441,14 +441,16 @@ func TestReleasesJSON(t *testing.T) {
 	// A database that refuses the connection: its password is in no
 	// output.
 	const password = "s3cret-pw-4711"
-	s.env = append(s.env, "DATABASE_URL=postgres://app:"+password+"@127.0.0.1:1/links", "MIGRATE_LOCK_TIMEOUT=1s")
-	for _, args := range [][]string{{"releases", "-json"}, {"releases"}} {
-		code, stdout, stderr := s.run(args...)
-		if code != 0 || !strings.Contains(stderr, "schema version is not shown") {
-			t.Errorf("%v with a database that refuses connections: want exit 0 and a note, got %d\n%s", args, code, stderr)
-		}
-		if strings.Contains(stdout+stderr, password) {
-			t.Errorf("%v printed the database password:\n%s%s", args, stdout, stderr)
+	for _, url := range []string{"postgres://app:" + password + "@127.0.0.1:1/links", "mysql://app:" + password + "@127.0.0.1:1/links"} {
+		s.env = append(s.env, "DATABASE_URL="+url, "MIGRATE_LOCK_TIMEOUT=1s")
+		for _, args := range [][]string{{"releases", "-json"}, {"releases"}} {
+			code, stdout, stderr := s.run(args...)
+			if code != 0 || !strings.Contains(stderr, "schema version is not shown") {
+				t.Errorf("%v with %s refusing connections: want exit 0 and a note, got %d\n%s", args, url[:strings.Index(url, ":")], code, stderr)
+			}
+			if strings.Contains(stdout+stderr, password) {
+				t.Errorf("%v printed the database password:\n%s%s", args, stdout, stderr)
+			}
 		}
 	}
 }
