@@ -60,7 +60,7 @@ RELEASE_KEEP (0 turns that off).`)
 		}
 		n = rc.Keep
 	}
-	res, err := prune(ctx, r, n)
+	res, err := c.prune(ctx, r, n)
 	if *asJSON {
 		// A script reads stdout on failure too: what was removed before
 		// the failure (a directory that could not be deleted after its
@@ -101,7 +101,7 @@ type pruneJSON struct {
 
 // prune prunes the releases beyond the newest keep, keeping the running
 // one, the one the last switch came from and the one of this binary.
-func prune(ctx context.Context, r *runner, keep int) (*install.PruneResult, error) {
+func (c *pruneCommand) prune(ctx context.Context, r *runner, keep int) (*install.PruneResult, error) {
 	root, _, err := r.openRoot("releases prune")
 	if err != nil {
 		return nil, err
