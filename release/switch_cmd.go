@@ -86,6 +86,11 @@ After a successful switch, releases beyond RELEASE_KEEP are pruned.`)
 			req.before = func(ctx context.Context, root *install.Root, running string) error {
 				from, top := r.pendingMigration(ctx, root, vsn)
 				if err := expand(ctx, root, running); err != nil {
+					// The migrations applied before one failed changed
+					// the database all the same.
+					if now, ok := r.databaseVersion(context.WithoutCancel(ctx)); ok && now > from {
+						out.MigratedTo = now
+					}
 					return err
 				}
 				if top > from {
@@ -137,15 +142,22 @@ func (r *runner) pendingMigration(ctx context.Context, root *install.Root, vsn s
 	if err != nil || top == install.NoMigrations {
 		return 0, 0
 	}
-	db, err := r.schemaReader()
-	if err != nil || db == nil {
-		return top, top
-	}
-	v, err := db.SchemaVersion(ctx)
-	if err != nil {
+	v, ok := r.databaseVersion(ctx)
+	if !ok {
 		return top, top
 	}
 	return v, top
+}
+
+// databaseVersion reads the database's schema version; ok is false
+// without a database or when it cannot be read.
+func (r *runner) databaseVersion(ctx context.Context) (v int, ok bool) {
+	db, err := r.schemaReader()
+	if err != nil || db == nil {
+		return 0, false
+	}
+	v, err = db.SchemaVersion(ctx)
+	return v, err == nil
 }
 
 // newerRelease reports whether release a is newer than release b: by

@@ -485,6 +485,53 @@ func TestSwitchFailsAfterMigrating(t *testing.T) {
 	}
 }
 
+// linksV2BadMigration is links 2.0.0 whose migration 003 applies and
+// whose migration 004 fails.
+var linksV2BadMigration = &build{version: "2.0.0", src: func() (string, error) {
+	dir, err := linksNextVersion()
+	if err != nil {
+		return "", err
+	}
+	for name, sql := range map[string]string{
+		"004_broken.up.sql":   "INSERT INTO no_such_table VALUES (1);\n",
+		"004_broken.down.sql": "SELECT 1;\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, "migrations", name), []byte(sql), 0o644); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}}
+
+// TestSwitchFailsMidwayThroughItsMigrations: switch 2.0.0 -json whose
+// migration 003 applies and 004 fails exits 1 and says that the database
+// changed all the same (migrated_to 3).
+func TestSwitchFailsMidwayThroughItsMigrations(t *testing.T) {
+	t.Parallel()
+	v1, v2 := linksV1.get(t), linksV2BadMigration.get(t)
+	s := install(t, "links", v1)
+	s.env = append(s.env, "DATABASE_URL=sqlite://"+filepath.Join(s.root, "links.db"), "MIGRATE_ON_START=false")
+	s.mustRun("migrate")
+	s.start()
+	s.put("2.0.0", v2)
+	code, stdout, stderr := s.run("switch", "2.0.0", "-json")
+	var failed struct {
+		switchOut
+		Error string `json:"error"`
+	}
+	if err := decodeLine(stdout, &failed); code != 1 || err != nil {
+		t.Fatalf("switch to a 2.0.0 whose migration 004 fails: want exit 1 and one line of JSON, got %d: %v\n%s", code, err, stderr)
+	}
+	if want := (switchOut{From: "1.0.0", To: "2.0.0", Changed: true, Direction: "upgrade", MigratedTo: 3}); failed.switchOut != want || failed.Error == "" {
+		t.Errorf("switch 2.0.0 -json, failed after migration 003: want %+v and the error, got %s\n%s", want, stdout, stderr)
+	}
+	var out releasesOut
+	s.runJSON(&out, "releases", "-json")
+	if out.Running == nil || *out.Running != "1.0.0" || out.DatabaseVersion == nil || *out.DatabaseVersion != 3 {
+		t.Errorf("after the failed switch: want 1.0.0 running on database version 3, got running %v, database %v", out.Running, out.DatabaseVersion)
+	}
+}
+
 // markDirty sets the dirty flag of the SQLite database file, as a
 // migration that failed midway leaves it.
 func markDirty(t *testing.T, file string, dirty bool) {
