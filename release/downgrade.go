@@ -75,7 +75,7 @@ func (r *runner) previousRelease() (string, error) {
 	if perm == "" {
 		perm = "none"
 	}
-	return "", fmt.Errorf("downgrade without a version goes to the release listed before the permanent one (%s) in %s, and there is none; name the release to go to: %s downgrade VSN   (%s releases lists them)",
+	return "", fmt.Errorf("downgrade without a version goes to the release listed before the permanent one (%s) in %s, and there is none: name the release to go to\nTry: %s downgrade VSN   (%s releases lists them)",
 		perm, root.StateFilePath(), r.app.name, r.app.name)
 }
 

@@ -20,3 +20,13 @@ func TestReleaseKeepSetting(t *testing.T) {
 		t.Errorf("releases prune with RELEASE_KEEP=0: want exit 64 and %q, got %d %q", want, code, stderr)
 	}
 }
+
+// TestPruneNegativeKeep: a negative -keep is a usage error, not a silent
+// fall-back to RELEASE_KEEP.
+func TestPruneNegativeKeep(t *testing.T) {
+	t.Parallel()
+	code, _, stderr := run([]string{"releases", "prune", "-keep", "-1"}, runtimeDirs(t)...)
+	if want := "Error: -keep must be 0 or more, got -1\nTry: testapp releases prune -keep 5\n"; code != 64 || stderr != want {
+		t.Errorf("releases prune -keep -1: want exit 64 and %q, got %d %q", want, code, stderr)
+	}
+}

@@ -3,11 +3,8 @@ package release
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"slices"
-	"time"
 
-	"github.com/relkit/relkit/internal/control"
 	"github.com/relkit/relkit/internal/install"
 	"golang.org/x/mod/semver"
 )
@@ -31,6 +28,8 @@ type switchJSON struct {
 	// MigratedTo is the schema version the upgrade migrated the database
 	// to; omitted when no migration ran.
 	MigratedTo int `json:"migrated_to,omitempty"`
+	// Error is what failed (the message on stderr); omitted on success.
+	Error string `json:"error,omitempty"`
 }
 
 func (c *switchCommand) run(ctx context.Context, r *runner, args []string) error {
@@ -44,7 +43,9 @@ version number when both versions are numbers (1.10.0 after 1.9.0, a
 pre-release before its release), otherwise later in releases/RELEASES
 (a release not listed yet is the newest). When VSN runs already and is
 permanent there is nothing to do: exit 0, "changed": false. Exit 1 when the
-switch fails; the old release keeps serving then, as with upgrade.
+switch fails; the old release keeps serving then, as with upgrade, and
+-json prints the same object with "error" (and "changed": true only when
+something changed before the failure, such as a migration applied).
 
 After a successful switch, releases beyond RELEASE_KEEP are pruned.`)
 	fs.BoolVar(&c.json, "json", false, `print {"from", "to", "changed", "direction", "migrated_to"} on stdout, one line; the rest goes to stderr`)
@@ -81,16 +82,33 @@ After a successful switch, releases beyond RELEASE_KEEP are pruned.`)
 		req = r.upgradeRequest("switch", vsn, "", c.noMigrate)
 		req.force = c.force
 	}
-	if err := r.switchRelease(ctx, req); err != nil {
+	err = r.switchRelease(ctx, req)
+	if !c.json {
 		return err
 	}
 	if e := req.expanded; e != nil && e.started {
 		out.MigratedTo = e.to
+		if err != nil {
+			// A run that failed midway applied what came before the
+			// failing migration all the same.
+			out.MigratedTo = 0
+			if now, ok := r.databaseVersion(context.WithoutCancel(ctx)); ok && now > e.from {
+				out.MigratedTo = now
+			}
+		}
 	}
-	if c.json {
-		return json.NewEncoder(stdout).Encode(out)
+	if err != nil {
+		// A script reads what happened from stdout on failure too: the
+		// error, and whether anything changed before it (a migration
+		// applied, or the switch committed before a later step failed).
+		out.Error = err.Error()
+		now, _ := r.runningVersion(context.WithoutCancel(ctx))
+		out.Changed = out.MigratedTo > 0 || (now == vsn && running != vsn)
 	}
-	return nil
+	if jerr := json.NewEncoder(stdout).Encode(out); jerr != nil && err == nil {
+		return jerr
+	}
+	return err
 }
 
 // switchState is what switch decides the direction by: the running
@@ -98,19 +116,26 @@ After a successful switch, releases beyond RELEASE_KEEP are pruned.`)
 // installed releases (nil when they cannot be read: switchRelease fails
 // on that too).
 func (r *runner) switchState(ctx context.Context) (running string, root *install.Root, rs *install.Releases) {
-	root, p, err := r.openRoot("switch")
+	root, _, err := r.openRoot("switch")
 	if err != nil {
 		return "", nil, nil
 	}
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if info, err := control.Ping(pctx, p.socket); err == nil {
-		running = info.Version
-	} else if !errors.Is(err, control.ErrNotRunning) {
+	if running, err = r.runningVersion(ctx); err != nil {
 		return "", root, nil
 	}
 	rs, _ = root.Releases()
 	return running, root, rs
+}
+
+// databaseVersion reads the database's schema version; ok is false
+// without a database or when it cannot be read.
+func (r *runner) databaseVersion(ctx context.Context) (v int, ok bool) {
+	db, err := r.schemaReader()
+	if err != nil || db == nil {
+		return 0, false
+	}
+	v, err = db.SchemaVersion(ctx)
+	return v, err == nil
 }
 
 // newerRelease reports whether release a is newer than release b: by

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -27,6 +28,9 @@ type unpackJSON struct {
 	Version string `json:"version"`
 	Changed bool   `json:"changed"`
 	Path    string `json:"path"`
+	// Error is what failed (the message on stderr); omitted on success,
+	// and nothing changed then.
+	Error string `json:"error,omitempty"`
 }
 
 func (c *unpackCommand) run(ctx context.Context, r *runner, args []string) error {
@@ -43,7 +47,8 @@ and releases/VSN/NAME migrate can run from it.
 
 Run again for the same build it changes nothing and exits 0 (with -json,
 "changed": false). A different build of an installed version is refused
-(exit 1): a version names one build.`)
+(exit 1): a version names one build. When unpack fails nothing changes,
+and -json prints the same object with "changed": false and "error".`)
 	fs.StringVar(&c.tarball, "tarball", "", "the release tarball to unpack (its checksum in PATH.sha256); default: the one in releases/VSN/")
 	fs.BoolVar(&c.json, "json", false, `print {"version":..., "changed":..., "path":...} on stdout, one line; the rest goes to stderr`)
 	vsn, err := r.parseVersion(fs, args, "unpack 2.0.0")
@@ -56,17 +61,34 @@ Run again for the same build it changes nothing and exits 0 (with -json,
 	if err := relspec.CheckVersion(vsn); err != nil {
 		return &UsageError{Problem: err.Error(), Try: r.app.name + " unpack 2.0.0"}
 	}
-	prose := r.stdout
-	if c.json {
-		prose = r.stderr
+	if !c.json {
+		_, err := c.unpack(r, vsn, r.stdout)
+		return err
 	}
+	out, err := c.unpack(r, vsn, r.stderr)
+	if err != nil {
+		// A script reads stdout on failure too; an unpack that fails
+		// changes nothing.
+		out = unpackJSON{Version: vsn, Path: out.Path, Error: err.Error()}
+	}
+	if jerr := json.NewEncoder(r.stdout).Encode(out); jerr != nil && err == nil {
+		return jerr
+	}
+	return err
+}
+
+// unpack unpacks release vsn, printing what it did to prose, and returns
+// what -json prints (Path is set as soon as the root is known).
+func (c *unpackCommand) unpack(r *runner, vsn string, prose io.Writer) (unpackJSON, error) {
+	out := unpackJSON{Version: vsn}
 	root, p, err := r.openRoot("unpack")
 	if err != nil {
-		return err
+		return out, err
 	}
+	out.Path = releaseDir(root, vsn)
 	rs, err := root.Releases()
 	if err != nil {
-		return err
+		return out, err
 	}
 	_, listed := rs.State(vsn)
 	res, err := root.Unpack(vsn, install.UnpackOptions{Tarball: c.tarball, TrustedKeys: r.app.trustedKeys})
@@ -79,11 +101,13 @@ Run again for the same build it changes nothing and exits 0 (with -json,
 		// tar -xzf leaves none in releases/VSN/): it is staged if its
 		// files are intact.
 		if verr := root.Verify(vsn); verr != nil {
-			return fmt.Errorf("%w\nRelease %s is listed in %s but its files do not match its release.json either: %v", err, vsn, root.StateFilePath(), verr)
+			return out, fmt.Errorf("%w\nRelease %s is listed in %s but its files do not match its release.json either: %v", err, vsn, root.StateFilePath(), verr)
 		}
 		res = &install.UnpackResult{Version: vsn, Dir: releaseDir(root, vsn), AlreadyInstalled: true}
+	case errors.Is(err, install.ErrNoTarball) && c.tarball == "":
+		return out, fmt.Errorf("%w\nTry: %s unpack %s -tarball PATH", err, r.app.name, vsn)
 	default:
-		return err
+		return out, err
 	}
 	if changed {
 		fmt.Fprintf(prose, "Unpacked release %s into %s\n", vsn, res.Dir)
@@ -94,10 +118,7 @@ Run again for the same build it changes nothing and exits 0 (with -json,
 		fmt.Fprintf(r.stderr, "Note: the tarball's files at the release root were not installed: %s. unpack installs only releases/%s/; unpack the tarball over the root to update them: tar -xzf %s -C %s\n",
 			strings.Join(res.Skipped, ", "), vsn, res.Tarball, p.Root)
 	}
-	if c.json {
-		return json.NewEncoder(r.stdout).Encode(unpackJSON{Version: vsn, Changed: changed, Path: res.Dir})
-	}
-	return nil
+	return unpackJSON{Version: vsn, Changed: changed, Path: res.Dir}, nil
 }
 
 // releaseDir is ROOT/releases/VSN.

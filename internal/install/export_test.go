@@ -10,3 +10,8 @@ func SetFreeSpace(free int64) (restore func()) {
 
 // SignPrehashed is signPrehashed for the external tests.
 var SignPrehashed = signPrehashed
+
+// SetBeforeStateWrite makes r call f right before Prune or Unpack writes
+// RELEASES, as if another process (the supervisor committing a probation
+// rollback, which takes no lock) changed it at that moment.
+func SetBeforeStateWrite(r *Root, f func()) { r.beforeStateWrite = f }

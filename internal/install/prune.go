@@ -1,6 +1,7 @@
 package install
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -50,11 +51,15 @@ func (rs *Releases) Previous() string {
 // under releases/ that RELEASES does not list (a tarball waiting to be
 // unpacked) is not touched.
 //
-// Each removed directory is first renamed to a hidden sibling, then
-// RELEASES is written, then the renamed directories are deleted: a crash
-// leaves either the old RELEASES with every directory in place, or the new
-// one with hidden leftovers that the next Prune or Unpack deletes. It
-// holds the root's change lock.
+// Each removed directory is first renamed into a hidden sibling
+// (.prune-VSN-*), then RELEASES is written, then the renamed directories
+// are deleted. A crash before RELEASES is written leaves the old RELEASES
+// and hidden directories of releases it still lists, which the next Prune
+// or Unpack puts back ([Root.restorePruned]); a crash after it leaves the
+// new RELEASES and hidden leftovers, which they delete. It holds the
+// root's change lock; the supervisor commits a probation rollback without
+// it, so when RELEASES changed meanwhile Prune puts every directory back
+// and fails ([ErrBusy]) rather than write its older view over that switch.
 func (r *Root) Prune(opts PruneOptions) (*PruneResult, error) {
 	if opts.Keep < 0 {
 		return nil, fmt.Errorf("prune: keep %d releases: want 0 or more", opts.Keep)
@@ -66,6 +71,10 @@ func (r *Root) Prune(opts PruneOptions) (*PruneResult, error) {
 	defer unlock()
 	r.removeStale()
 	rs, err := r.Releases()
+	if err != nil {
+		return nil, err
+	}
+	state, err := readState(r.StateFilePath())
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +109,9 @@ func (r *Root) Prune(opts PruneOptions) (*PruneResult, error) {
 		for _, m := range slices.Backward(done) {
 			if err := os.Rename(m.to, m.from); err != nil {
 				errs = append(errs, fmt.Errorf("put %s back: %w", m.from, err))
+				continue
 			}
+			os.Remove(filepath.Dir(m.to))
 		}
 		return errors.Join(errs...)
 	}
@@ -120,6 +131,15 @@ func (r *Root) Prune(opts PruneOptions) (*PruneResult, error) {
 		}
 		done = append(done, moved{dir, to})
 	}
+	// The supervisor commits a probation rollback without the change
+	// lock: never write over a switch it recorded meanwhile.
+	r.hookBeforeStateWrite()
+	if now, err := readState(r.StateFilePath()); err != nil || !bytes.Equal(now, state) {
+		if err == nil {
+			err = fmt.Errorf("%w: %s changed while prune ran (the supervisor recorded a switch); nothing was removed: run releases prune again", ErrBusy, r.StateFilePath())
+		}
+		return nil, errors.Join(err, putBack())
+	}
 	if err := WriteReleases(r.StateFilePath(), next); err != nil {
 		return nil, errors.Join(err, putBack())
 	}
@@ -133,4 +153,69 @@ func (r *Root) Prune(opts PruneOptions) (*PruneResult, error) {
 		return res, fmt.Errorf("pruned %s from %s, but deleting their files failed (the next prune retries): %w", res.Removed, r.StateFilePath(), err)
 	}
 	return res, syncDir(r.releasesDir())
+}
+
+// restorePruned puts back the releases a prune killed before it wrote
+// RELEASES left hidden: each .prune-*/VSN whose VSN RELEASES still lists
+// and whose releases/VSN/ is gone is renamed back. It returns the hidden
+// directories it could not put back, which must not be deleted. The
+// caller holds the change lock.
+func (r *Root) restorePruned() (kept map[string]bool) {
+	hidden, _ := filepath.Glob(filepath.Join(r.releasesDir(), ".prune-*", "*"))
+	if len(hidden) == 0 {
+		return nil
+	}
+	rs, err := ReadReleases(r.StateFilePath())
+	if errors.Is(err, os.ErrNotExist) {
+		// The prune that hid them never wrote RELEASES: before it, every
+		// release directory was listed (inferred).
+		rs, err = &Releases{}, nil
+		for _, h := range hidden {
+			rs.entries = append(rs.entries, Entry{Version: filepath.Base(h), State: Unpacked})
+		}
+	}
+	if err != nil {
+		// Which releases are listed is unknown: keep every hidden one.
+		kept = map[string]bool{}
+		for _, h := range hidden {
+			kept[filepath.Dir(h)] = true
+		}
+		return kept
+	}
+	for _, h := range hidden {
+		vsn := filepath.Base(h)
+		if _, listed := rs.State(vsn); !listed || CheckVersion(vsn) != nil {
+			continue
+		}
+		dst := layout.Release(r.dir, vsn)
+		if _, err := os.Lstat(dst); !errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err := os.Rename(h, dst); err != nil {
+			if kept == nil {
+				kept = map[string]bool{}
+			}
+			kept[filepath.Dir(h)] = true
+		}
+	}
+	return kept
+}
+
+func (r *Root) hookBeforeStateWrite() {
+	if r.beforeStateWrite != nil {
+		r.beforeStateWrite()
+	}
+}
+
+// readState returns the content of the RELEASES file, nil when there is
+// none.
+func readState(file string) ([]byte, error) {
+	b, err := os.ReadFile(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read release states: %w", err)
+	}
+	return b, nil
 }

@@ -1,6 +1,7 @@
 package install_test
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -216,6 +217,63 @@ func TestPruneRemovesLeftovers(t *testing.T) {
 		t.Errorf("the leftover of an interrupted prune: want it removed, got %v", err)
 	}
 	if want, got := []string{"1.0.0", "2.0.0"}, releaseDirs(t, root); !slices.Equal(want, got) {
+		t.Errorf("directories under releases/: want %q, got %q", want, got)
+	}
+}
+
+// TestPruneRestoresWhatAKilledPruneHid: a prune killed after moving a
+// release out of the way but before writing RELEASES leaves that release
+// listed and hidden in .prune-*; the next prune puts it back instead of
+// deleting a release RELEASES still lists.
+func TestPruneRestoresWhatAKilledPruneHid(t *testing.T) {
+	t.Parallel()
+	lines := []string{"1.0.0 old", "2.0.0 old", "3.0.0 permanent"}
+	root := pruneRoot(t, "3.0.0", lines...)
+	rel := filepath.Join(root.Dir(), "releases", "1.0.0")
+	hidden := filepath.Join(root.Dir(), "releases", ".prune-1.0.0-123")
+	must(t, os.Mkdir(hidden, 0o700))
+	must(t, os.Rename(rel, filepath.Join(hidden, "1.0.0")))
+
+	res, err := root.Prune(install.PruneOptions{Keep: 5})
+	must(t, err)
+	if len(res.Removed) != 0 {
+		t.Errorf("removed: want none, got %q", res.Removed)
+	}
+	if _, err := os.Stat(filepath.Join(rel, "app")); err != nil {
+		t.Errorf("release 1.0.0, still listed in RELEASES: want it back in %s, got %v", rel, err)
+	}
+	if _, err := os.Stat(hidden); !os.IsNotExist(err) {
+		t.Errorf("%s: want it gone, got %v", hidden, err)
+	}
+	if got := stateLines(t, root); !slices.Equal(lines, got) {
+		t.Errorf("RELEASES: want %q, got %q", lines, got)
+	}
+	if want, got := []string{"1.0.0", "2.0.0", "3.0.0"}, releaseDirs(t, root); !slices.Equal(want, got) {
+		t.Errorf("directories under releases/: want %q, got %q", want, got)
+	}
+}
+
+// TestPruneKeepsARecordedSwitch: the supervisor commits a probation
+// rollback without the change lock, so RELEASES can change while a prune
+// (the one after every switch, too) runs. The prune must not write its
+// older view over it: it puts everything back and fails.
+func TestPruneKeepsARecordedSwitch(t *testing.T) {
+	t.Parallel()
+	root := pruneRoot(t, "3.0.0", "1.0.0 old", "2.0.0 old", "3.0.0 permanent")
+	switched := []string{"1.0.0 old", "2.0.0 permanent", "3.0.0 old"}
+	install.SetBeforeStateWrite(root, func() {
+		rs, err := install.ParseReleases([]byte(strings.Join(switched, "\n")))
+		must(t, err)
+		must(t, install.WriteReleases(root.StateFilePath(), rs))
+	})
+	_, err := root.Prune(install.PruneOptions{Keep: 0})
+	if err == nil || !errors.Is(err, install.ErrBusy) || !strings.Contains(err.Error(), "releases prune") {
+		t.Errorf("prune while RELEASES changed: want ErrBusy saying to run releases prune again, got %v", err)
+	}
+	if got := stateLines(t, root); !slices.Equal(switched, got) {
+		t.Errorf("RELEASES: want what the supervisor wrote, %q, got %q", switched, got)
+	}
+	if want, got := []string{"1.0.0", "2.0.0", "3.0.0"}, releaseDirs(t, root); !slices.Equal(want, got) {
 		t.Errorf("directories under releases/: want %q, got %q", want, got)
 	}
 }

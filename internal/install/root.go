@@ -28,6 +28,10 @@ type Root struct {
 	mu    sync.Mutex
 	held  int
 	lockF *os.File
+
+	// beforeStateWrite, when set, runs right before Prune and Unpack
+	// write RELEASES (tests: another process changing it then).
+	beforeStateWrite func()
 }
 
 // Open returns the installation at dir of the release named name. dir must
@@ -76,7 +80,7 @@ func (r *Root) Lock() (unlock func(), err error) {
 		if err := flock(f); err != nil {
 			f.Close()
 			if errors.Is(err, syscall.EWOULDBLOCK) {
-				return nil, fmt.Errorf("%w: another upgrade, downgrade or unpack is running in %s; wait for it to finish", ErrBusy, r.dir)
+				return nil, fmt.Errorf("%w: another upgrade, downgrade, switch, unpack or prune is running in %s; wait for it to finish", ErrBusy, r.dir)
 			}
 			return nil, fmt.Errorf("lock %s: %w", r.releasesDir(), err)
 		}

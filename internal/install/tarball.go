@@ -42,7 +42,7 @@ func (r *Root) FindTarball(vsn, target string) (string, error) {
 	}
 	switch len(found) {
 	case 0:
-		return "", fmt.Errorf("%w for %s %s: put %s (and its .sha256 file) in %s, or name the tarball explicitly (upgrade %s -tarball PATH)", ErrNoTarball, r.name, vsn, relspec.TarballName(r.name, vsn, targetOS(target), targetArch(target)), dir, vsn)
+		return "", fmt.Errorf("%w for %s %s: put %s (and its .sha256 file) in %s, or name the tarball explicitly with -tarball PATH", ErrNoTarball, r.name, vsn, relspec.TarballName(r.name, vsn, targetOS(target), targetArch(target)), dir)
 	case 1:
 		return found[0], nil
 	}
@@ -54,7 +54,7 @@ func (r *Root) FindTarball(vsn, target string) (string, error) {
 	for i, p := range found {
 		names[i] = filepath.Base(p)
 	}
-	return "", fmt.Errorf("%w for %s: %s holds %d tarballs (%s) and none named %s: name the tarball explicitly (upgrade %s -tarball PATH)", ErrNoTarball, target, dir, len(found), strings.Join(names, ", "), filepath.Base(want), vsn)
+	return "", fmt.Errorf("%w for %s: %s holds %d tarballs (%s) and none named %s: name the tarball explicitly with -tarball PATH", ErrNoTarball, target, dir, len(found), strings.Join(names, ", "), filepath.Base(want))
 }
 
 // ChecksumFile returns the path of tarball's checksum file: tarball+".sha256".

@@ -121,15 +121,12 @@ func (r *Root) Unpack(vsn string, opts UnpackOptions) (*UnpackResult, error) {
 		return nil, err
 	}
 	defer unlock()
-	rs, err := r.Releases()
-	if err != nil {
+	// RELEASES must be readable before anything is extracted; it is read
+	// again right before it is written.
+	if _, err := r.Releases(); err != nil {
 		return nil, err
 	}
-	prevState, err := os.ReadFile(r.StateFilePath())
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("read release states: %w", err)
-	}
-	undo := undoInfo{root: r, state: prevState, hadState: err == nil}
+	undo := undoInfo{root: r}
 	tarball := opts.Tarball
 	if tarball == "" {
 		if tarball, err = r.FindTarball(vsn, target); err != nil {
@@ -186,6 +183,17 @@ func (r *Root) Unpack(vsn string, opts UnpackOptions) (*UnpackResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The supervisor commits a probation rollback without the change
+	// lock: add to RELEASES as it is now, not as it was before extracting.
+	r.hookBeforeStateWrite()
+	rs, err := r.Releases()
+	if err != nil {
+		return nil, err
+	}
+	if res.undo.state, err = os.ReadFile(r.StateFilePath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read release states: %w", err)
+	}
+	res.undo.hadState = err == nil
 	if same {
 		res.AlreadyInstalled = true
 		if _, ok := rs.State(vsn); ok {
@@ -233,12 +241,17 @@ func (r *Root) Unpack(vsn string, opts UnpackOptions) (*UnpackResult, error) {
 
 // removeStale removes what an unpack, a prune or a RELEASES write killed
 // midway left in ROOT/releases: staging directories and temporary files.
-// It runs under the lock, so none of them belongs to a live process.
+// A release a killed prune hid but RELEASES still lists is put back first
+// (see [Root.restorePruned]). It runs under the lock, so none of them
+// belongs to a live process.
 func (r *Root) removeStale() {
+	kept := r.restorePruned()
 	for _, pattern := range []string{".unpack-*", ".prune-*", "." + StateFile + ".tmp-*"} {
 		stale, _ := filepath.Glob(filepath.Join(r.releasesDir(), pattern))
 		for _, p := range stale {
-			os.RemoveAll(p)
+			if !kept[p] {
+				os.RemoveAll(p)
+			}
 		}
 	}
 }

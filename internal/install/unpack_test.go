@@ -549,3 +549,22 @@ func TestUnpackUndoOfAlreadyInstalled(t *testing.T) {
 		t.Errorf("after Undo the root differs from before Unpack:\n%s", d)
 	}
 }
+
+// TestUnpackKeepsARecordedSwitch: RELEASES changed by another process
+// while Unpack extracted (the supervisor committing a probation rollback
+// takes no lock) is kept; Unpack adds its line to it.
+func TestUnpackKeepsARecordedSwitch(t *testing.T) {
+	t.Parallel()
+	root, _ := newRoot(t)
+	install.SetBeforeStateWrite(root, func() {
+		rs, err := install.ParseReleases([]byte("0.9.0 old\n1.0.0 permanent\n"))
+		must(t, err)
+		must(t, install.WriteReleases(root.StateFilePath(), rs))
+	})
+	if _, err := root.Unpack("1.1.0", install.UnpackOptions{}); err != nil {
+		t.Fatalf("Unpack: %v", err)
+	}
+	if want, got := []string{"0.9.0 old", "1.0.0 permanent", "1.1.0 unpacked"}, stateLines(t, root); !slices.Equal(want, got) {
+		t.Errorf("RELEASES: want %q, got %q", want, got)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -41,14 +42,30 @@ func (s *system) runJSON(v any, args ...string) {
 	if code != 0 {
 		s.t.Fatalf("%s %s: want exit 0, got %d\nstdout: %s\nstderr: %s\nlog:\n%s", s.name, strings.Join(args, " "), code, stdout, stderr, s.logs)
 	}
+	if err := decodeLine(stdout, v); err != nil {
+		s.t.Fatalf("%s %s: stdout is not the JSON object wanted: %v", s.name, strings.Join(args, " "), err)
+	}
+}
+
+// decodeLine decodes stdout, which must be one line holding one JSON
+// object with no key v lacks, into v: what a -json command prints, on
+// failure too.
+func decodeLine(stdout string, v any) error {
 	if strings.Count(stdout, "\n") != 1 || !strings.HasSuffix(stdout, "\n") {
-		s.t.Fatalf("%s %s: want one line of JSON on stdout, got %q", s.name, strings.Join(args, " "), stdout)
+		return fmt.Errorf("want one line of JSON, got %q", stdout)
 	}
 	dec := json.NewDecoder(strings.NewReader(stdout))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		s.t.Fatalf("%s %s: stdout is not the JSON object wanted: %v\n%s", s.name, strings.Join(args, " "), err, stdout)
+		return fmt.Errorf("%v: %s", err, stdout)
 	}
+	return nil
+}
+
+// unpackFailed is what unpack -json prints when it fails.
+type unpackFailed struct {
+	unpackOut
+	Error string `json:"error"`
 }
 
 type unpackOut struct {
@@ -130,12 +147,21 @@ func TestUnpack(t *testing.T) {
 		t.Errorf("after unpack 2.0.0: want 1.0.0 serving, got %q", got)
 	}
 
+	// No tarball waiting: the advice is unpack's, not upgrade's (which
+	// would switch).
+	if code, _, stderr := s.run("unpack", "5.0.0"); code != 1 || !strings.Contains(stderr, "\nTry: hello unpack 5.0.0 -tarball PATH\n") || strings.Contains(stderr, "upgrade") {
+		t.Errorf("unpack of a release without its tarball: want exit 1 and Try: hello unpack 5.0.0 -tarball PATH, got %d\n%s", code, stderr)
+	}
+
 	// Another build of 2.0.0: refused, nothing changed.
 	s.put("2.0.0", other)
 	before = s.snapshot()
 	code, stdout, stderr := s.run("unpack", "2.0.0", "-json")
-	if code != 1 || stdout != "" {
-		t.Errorf("unpack of another build of 2.0.0: want exit 1 and no JSON, got %d %q", code, stdout)
+	var failed unpackFailed
+	if err := decodeLine(stdout, &failed); code != 1 || err != nil {
+		t.Errorf("unpack of another build of 2.0.0: want exit 1 and one line of JSON, got %d: %v", code, err)
+	} else if want := (unpackOut{"2.0.0", false, first.Path}); failed.unpackOut != want || !strings.Contains(failed.Error, "release.json SHA-256 ") {
+		t.Errorf("unpack of another build of 2.0.0 -json: want %+v and the error naming the checksums, got %s", want, stdout)
 	}
 	if strings.Count(stderr, "release.json SHA-256 ") != 2 || !strings.Contains(stderr, "from another build") {
 		t.Errorf("unpack of another build of 2.0.0: want both builds' checksums named, got\n%s", stderr)
@@ -197,8 +223,11 @@ func TestUnpackTampered(t *testing.T) {
 			}
 			before := s.snapshot()
 			code, stdout, stderr := s.run("unpack", "2.0.0", "-json")
-			if code != 1 || stdout != "" {
-				t.Errorf("unpack of a tampered tarball: want exit 1 and no JSON, got %d %q\n%s", code, stdout, stderr)
+			var failed unpackFailed
+			if err := decodeLine(stdout, &failed); code != 1 || err != nil {
+				t.Errorf("unpack of a tampered tarball: want exit 1 and one line of JSON, got %d: %v\n%s", code, err, stderr)
+			} else if failed.Changed || failed.Version != "2.0.0" || !strings.Contains(failed.Error, tc.want) {
+				t.Errorf("unpack of a tampered tarball -json: want changed false and an error saying %q, got %s", tc.want, stdout)
 			}
 			t.Logf("unpack of the tampered tarball: %s", stderr)
 			if !strings.Contains(stderr, tc.want) {
@@ -301,10 +330,17 @@ func TestSwitch(t *testing.T) {
 	if got := s.mustRun("switch", "1.0.0"); !strings.Contains(got, "1.0.0 is running already; nothing to do") {
 		t.Errorf("switch 1.0.0 without -json: got %q", got)
 	}
-	// A release that is neither installed nor waiting as a tarball.
+	// A release that is neither installed nor waiting as a tarball: exit
+	// 1, and on stdout one line of JSON saying so, nothing changed.
 	code, stdout, stderr := s.run("switch", "9.9.9", "-json")
-	if code != 1 || stdout != "" || !strings.Contains(stderr, "9.9.9") {
-		t.Errorf("switch to a missing release: want exit 1 naming it and no JSON, got %d %q\n%s", code, stdout, stderr)
+	var failed struct {
+		switchOut
+		Error string `json:"error"`
+	}
+	if err := decodeLine(stdout, &failed); code != 1 || err != nil || !strings.Contains(stderr, "9.9.9") {
+		t.Errorf("switch to a missing release: want exit 1 naming it on stderr and one line of JSON, got %d: %v\n%s", code, err, stderr)
+	} else if want := (switchOut{From: "1.0.0", To: "9.9.9", Direction: "upgrade"}); failed.switchOut != want || !strings.Contains(failed.Error, "9.9.9") || strings.Contains(stdout, "Error:") {
+		t.Errorf("switch to a missing release -json: want %+v and an error naming 9.9.9, got %s", want, stdout)
 	}
 }
 
@@ -401,6 +437,99 @@ func TestReleasesJSON(t *testing.T) {
 		t.Errorf("stderr: want a note that the database's version is not shown, got\n%s", stderr)
 	}
 	t.Logf("releases -json with a database that cannot be opened took %v", took)
+
+	// A database that refuses the connection: its password is in no
+	// output.
+	const password = "s3cret-pw-4711"
+	for _, url := range []string{"postgres://app:" + password + "@127.0.0.1:1/links", "mysql://app:" + password + "@127.0.0.1:1/links"} {
+		s.env = append(s.env, "DATABASE_URL="+url, "MIGRATE_LOCK_TIMEOUT=1s")
+		for _, args := range [][]string{{"releases", "-json"}, {"releases"}} {
+			code, stdout, stderr := s.run(args...)
+			if code != 0 || !strings.Contains(stderr, "schema version is not shown") {
+				t.Errorf("%v with %s refusing connections: want exit 0 and a note, got %d\n%s", args, url[:strings.Index(url, ":")], code, stderr)
+			}
+			if strings.Contains(stdout+stderr, password) {
+				t.Errorf("%v printed the database password:\n%s%s", args, stdout, stderr)
+			}
+		}
+	}
+}
+
+// TestSwitchFailsAfterMigrating: switch 2.0.0 -json to a 2.0.0 that
+// migrates and is then never ready exits 1 and says on stdout that
+// something changed all the same (the migration), with the error; 1.0.0
+// keeps serving.
+func TestSwitchFailsAfterMigrating(t *testing.T) {
+	t.Parallel()
+	v1, v2 := linksV1.get(t), linksV2NotReady.get(t)
+	s := install(t, "links", v1)
+	s.env = append(s.env, "DATABASE_URL=sqlite://"+filepath.Join(s.root, "links.db"), "MIGRATE_ON_START=false", "UPGRADE_TIMEOUT=5s")
+	s.mustRun("migrate")
+	s.start()
+	s.put("2.0.0", v2)
+	code, stdout, stderr := s.run("switch", "2.0.0", "-json")
+	var failed struct {
+		switchOut
+		Error string `json:"error"`
+	}
+	if err := decodeLine(stdout, &failed); code != 1 || err != nil {
+		t.Fatalf("switch to a 2.0.0 that is never ready: want exit 1 and one line of JSON, got %d: %v\n%s", code, err, stderr)
+	}
+	if want := (switchOut{From: "1.0.0", To: "2.0.0", Changed: true, Direction: "upgrade", MigratedTo: 3}); failed.switchOut != want || failed.Error == "" {
+		t.Errorf("switch 2.0.0 -json after migrating: want %+v and the error, got %s", want, stdout)
+	}
+	var out releasesOut
+	s.runJSON(&out, "releases", "-json")
+	if out.Running == nil || *out.Running != "1.0.0" || out.DatabaseVersion == nil || *out.DatabaseVersion != 3 {
+		t.Errorf("after the failed switch: want 1.0.0 running on database version 3, got running %v, database %v", out.Running, out.DatabaseVersion)
+	}
+}
+
+// linksV2BadMigration is links 2.0.0 whose migration 003 applies and
+// whose migration 004 fails.
+var linksV2BadMigration = &build{version: "2.0.0", src: func() (string, error) {
+	dir, err := linksNextVersion()
+	if err != nil {
+		return "", err
+	}
+	for name, sql := range map[string]string{
+		"004_broken.up.sql":   "INSERT INTO no_such_table VALUES (1);\n",
+		"004_broken.down.sql": "SELECT 1;\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, "migrations", name), []byte(sql), 0o644); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}}
+
+// TestSwitchFailsMidwayThroughItsMigrations: switch 2.0.0 -json whose
+// migration 003 applies and 004 fails exits 1 and says that the database
+// changed all the same (migrated_to 3).
+func TestSwitchFailsMidwayThroughItsMigrations(t *testing.T) {
+	t.Parallel()
+	v1, v2 := linksV1.get(t), linksV2BadMigration.get(t)
+	s := install(t, "links", v1)
+	s.env = append(s.env, "DATABASE_URL=sqlite://"+filepath.Join(s.root, "links.db"), "MIGRATE_ON_START=false")
+	s.mustRun("migrate")
+	s.start()
+	s.put("2.0.0", v2)
+	code, stdout, stderr := s.run("switch", "2.0.0", "-json")
+	var failed struct {
+		switchOut
+		Error string `json:"error"`
+	}
+	if err := decodeLine(stdout, &failed); code != 1 || err != nil {
+		t.Fatalf("switch to a 2.0.0 whose migration 004 fails: want exit 1 and one line of JSON, got %d: %v\n%s", code, err, stderr)
+	}
+	if want := (switchOut{From: "1.0.0", To: "2.0.0", Changed: true, Direction: "upgrade", MigratedTo: 3}); failed.switchOut != want || failed.Error == "" {
+		t.Errorf("switch 2.0.0 -json, failed after migration 003: want %+v and the error, got %s\n%s", want, stdout, stderr)
+	}
+	var out releasesOut
+	s.runJSON(&out, "releases", "-json")
+	if out.Running == nil || *out.Running != "1.0.0" || out.DatabaseVersion == nil || *out.DatabaseVersion != 3 {
+		t.Errorf("after the failed switch: want 1.0.0 running on database version 3, got running %v, database %v", out.Running, out.DatabaseVersion)
+	}
 }
 
 // markDirty sets the dirty flag of the SQLite database file, as a
@@ -490,6 +619,25 @@ func TestPrune(t *testing.T) {
 		t.Errorf("releases prune -keep 0 -json: want only the running and previous releases kept, %+v, got %+v", want, pr)
 	}
 
+	// Another process changing the releases: prune fails (exit 1), and
+	// -json says so on stdout, nothing removed.
+	lock, err := os.Open(filepath.Join(s.root, "releases"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := s.run("releases", "prune", "-keep", "0", "-json")
+	lock.Close()
+	var busy struct {
+		pruneOut
+		Error string `json:"error"`
+	}
+	if err := decodeLine(stdout, &busy); code != 1 || err != nil || len(busy.Removed) != 0 || !strings.Contains(busy.Error, "prune is running") {
+		t.Errorf("releases prune -json while the releases are locked: want exit 1 and JSON naming the error, got %d: %v\n%s", code, err, stderr)
+	}
+
 	// downgrade without a version: the previous release, 3.0.0.
 	out := s.mustRun("downgrade")
 	if !strings.HasPrefix(out, "Downgrading to the previous release, 3.0.0\n") || !strings.Contains(out, "Made release 3.0.0 permanent\n") {
@@ -498,10 +646,18 @@ func TestPrune(t *testing.T) {
 	if got := s.body("/"); got != "Hello from hello 3.0.0\n" {
 		t.Errorf("after downgrade: want 3.0.0 serving, got %q", got)
 	}
+	// 4.0.0, which 3.0.0 was switched from, is listed after it, so it is
+	// not the previous one; it stays all the same: the supervisor switches
+	// back to it if 3.0.0 crashes during probation.
+	s.runJSON(&pr, "releases", "prune", "-keep", "0", "-json")
+	if want := (pruneOut{Removed: []string{}, Kept: []string{"3.0.0", "4.0.0"}}); !reflect.DeepEqual(pr, want) {
+		t.Errorf("releases prune -keep 0 -json after downgrading from 4.0.0: want 4.0.0 kept, %+v, got %+v", want, pr)
+	}
+
 	// Now 3.0.0 is permanent and listed first: there is no previous one.
 	before := s.snapshot()
-	code, stdout, stderr := s.run("downgrade")
-	if code != 1 || !strings.Contains(stderr, "name the release to go to: hello downgrade VSN") {
+	code, stdout, stderr = s.run("downgrade")
+	if code != 1 || !strings.Contains(stderr, "name the release to go to\nTry: hello downgrade VSN") {
 		t.Errorf("downgrade without a version and no previous release: want exit 1 saying so, got %d %q\n%s", code, stdout, stderr)
 	}
 	if d := testkit.Diff(before, s.snapshot()); d != "" {
@@ -613,7 +769,11 @@ func TestUnpackChecksSignature(t *testing.T) {
 	s.put("2.0.0", v2)
 	before := s.snapshot()
 	code, stdout, stderr := s.run("unpack", "2.0.0", "-json")
-	if code != 1 || stdout != "" || !strings.Contains(stderr, "not signed by a trusted key") {
+	var failed unpackFailed
+	if err := decodeLine(stdout, &failed); err != nil || failed.Changed || !strings.Contains(failed.Error, "not signed by a trusted key") {
+		t.Errorf("unpack -json of an unsigned tarball: want changed false and the error on stdout: %v", err)
+	}
+	if code != 1 || !strings.Contains(stderr, "not signed by a trusted key") {
 		t.Errorf("unpack of an unsigned tarball by a release that trusts a key: want exit 1 naming the signature, got %d %q\n%s", code, stdout, stderr)
 	}
 	if d := testkit.Diff(before, s.snapshot()); d != "" {
