@@ -237,6 +237,13 @@ func TestFleet(t *testing.T) {
 					want[r.Version] = true // the previous one
 				}
 			}
+			// And the release the last committed switch came from (the
+			// downgrade's 2.0.0), which probation switches back to.
+			from := lastSwitchedFrom(t, h)
+			if from == "" {
+				t.Errorf("%s: releases/HISTORY records no committed switch", h.name)
+			}
+			want[from] = true
 			var got []string
 			for _, r := range h.releases(t).Releases {
 				got = append(got, r.Version)
@@ -692,4 +699,22 @@ func (f *fleet) wantRunning(t *testing.T, vsn string, hosts ...*host) {
 			t.Errorf("%s: GET /notes: want 200 from %s, got %d %q", h.name, vsn, resp.StatusCode, body.String())
 		}
 	}
+}
+
+// lastSwitchedFrom reads h's releases/HISTORY (TIME USER FROM TO RESULT
+// TOOK, tab-separated; RESULT ends in " ok" for a committed switch) and
+// returns the release the last committed switch came from.
+func lastSwitchedFrom(t *testing.T, h *host) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(h.appRoot(), "releases", "HISTORY"))
+	if err != nil {
+		t.Fatalf("%s: %v", h.name, err)
+	}
+	var from string
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Split(line, "\t"); len(f) == 6 && strings.HasSuffix(f[4], " ok") {
+			from = f[2]
+		}
+	}
+	return from
 }
