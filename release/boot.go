@@ -28,7 +28,11 @@ func (r *runner) boot(ctx context.Context) error {
 	if serve && r.app.handler == nil {
 		return ErrNoHandler
 	}
-	log.Info("starting", "version", r.app.version)
+	if _, ok := r.generation(); ok {
+		log.Info("starting") // the logger carries generation and version
+	} else {
+		log.Info("starting", "version", r.app.version)
+	}
 	r.ops.started = time.Now()
 	r.ops.mu.Lock()
 	r.ops.log = log

@@ -433,3 +433,18 @@ func (s *system) checkNonblocking(when string) {
 
 // httpClient is a client with a timeout for the tests' requests.
 var httpClient = &http.Client{Timeout: 10 * time.Second}
+
+// logHasLine reports whether one line of logs holds every part: a line's
+// fields, not their order, are what a test may rely on.
+func logHasLine(logs string, parts ...string) bool {
+	for _, line := range strings.Split(logs, "\n") {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(line, p)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}

@@ -248,7 +248,7 @@ func TestEnvFileAndStopAfterAFailedUpgrade(t *testing.T) {
 	if got := s.body("/"); got != "Hello from hello 2.0.0\n" {
 		t.Errorf("after the upgrade: want hello 2.0.0, got %q", got)
 	}
-	if !strings.Contains(s.logs.String(), `"level":"DEBUG","msg":"control socket ready","app":"hello"`) {
+	if !logHasLine(s.logs.String(), `"level":"DEBUG","msg":"control socket ready"`, `"app":"hello"`, `"generation":2`) {
 		t.Errorf("2.0.0 must log at LOG_LEVEL=debug from its env file; log:\n%s", s.logs)
 	}
 }
@@ -433,7 +433,7 @@ func TestPID1(t *testing.T) {
 	if s.err != nil || time.Since(began) > 5*time.Second {
 		t.Errorf("SIGTERM to PID 1: want exit 0 within SHUTDOWN_TIMEOUT, got %v after %v; log:\n%s", s.err, time.Since(began), s.logs)
 	}
-	if !strings.Contains(s.logs.String(), `"msg":"stopping: draining requests","app":"hello","reason":"received terminated"`) {
+	if !logHasLine(s.logs.String(), `"msg":"stopping: draining requests"`, `"app":"hello"`, `"reason":"received terminated"`) {
 		t.Errorf("the app must receive SIGTERM and drain; log:\n%s", s.logs)
 	}
 }
