@@ -29,9 +29,12 @@ type releasesJSON struct {
 	// DatabaseVersion is the database's schema version (0: no migration
 	// applied) and DatabaseDirty whether a migration failed on it; both
 	// null without DATABASE_URL or when the database cannot be read.
-	DatabaseVersion *int          `json:"database_version"`
-	DatabaseDirty   *bool         `json:"database_dirty"`
-	Releases        []releaseJSON `json:"releases"`
+	DatabaseVersion *int  `json:"database_version"`
+	DatabaseDirty   *bool `json:"database_dirty"`
+	// TrustedKeys are the key IDs whose signatures this binary's upgrade
+	// and unpack accept; empty when releases are not signature-checked.
+	TrustedKeys []string      `json:"trusted_keys"`
+	Releases    []releaseJSON `json:"releases"`
 }
 
 type releaseJSON struct {
@@ -89,7 +92,11 @@ releases prune -h explains pruning.`)
 	dbVersion, dirty, dbOK := r.databaseState(ctx)
 
 	if *asJSON {
-		out := releasesJSON{Releases: []releaseJSON{}}
+		ids, err := r.app.trustedKeyIDs()
+		if err != nil {
+			return err
+		}
+		out := releasesJSON{Releases: []releaseJSON{}, TrustedKeys: append([]string{}, ids...)}
 		if running != "" {
 			out.Running = &running
 		}
@@ -146,6 +153,7 @@ releases prune -h explains pruning.`)
 	if dbOK {
 		writeDatabaseLine(r.stdout, r.app.name, dbVersion, dirty)
 	}
+	fmt.Fprintf(r.stdout, "signatures: %s\n", r.app.signaturePolicy())
 	return nil
 }
 

@@ -100,16 +100,27 @@ func (r *runner) sbomLocation() string {
 // signaturePolicy says which tarballs upgrade accepts: signed by one of
 // the trusted key IDs, or any with a matching .sha256.
 func (a *app) signaturePolicy() string {
-	if len(a.trustedKeys) == 0 {
+	ids, err := a.trustedKeyIDs()
+	switch {
+	case err != nil:
+		return err.Error()
+	case len(ids) == 0:
 		return "releases are not signature-checked (no release.App.TrustedKeys)"
 	}
+	return "upgrade accepts only tarballs signed by key " + strings.Join(ids, ", ")
+}
+
+// trustedKeyIDs returns the IDs of the keys whose signatures upgrade and
+// unpack accept, in minisign's hexadecimal form; none when releases are
+// not signature-checked.
+func (a *app) trustedKeyIDs() ([]string, error) {
 	keys, err := install.ParseTrustedKeys(a.trustedKeys)
 	if err != nil {
-		return err.Error()
+		return nil, err
 	}
 	ids := make([]string, len(keys))
 	for i, k := range keys {
 		ids[i] = fmt.Sprintf("%016X", k.ID())
 	}
-	return "upgrade accepts only tarballs signed by key " + strings.Join(ids, ", ")
+	return ids, nil
 }

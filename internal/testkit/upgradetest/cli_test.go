@@ -83,9 +83,10 @@ type switchOut struct {
 }
 
 type releasesOut struct {
-	Running         *string `json:"running"`
-	DatabaseVersion *int    `json:"database_version"`
-	DatabaseDirty   *bool   `json:"database_dirty"`
+	Running         *string  `json:"running"`
+	DatabaseVersion *int     `json:"database_version"`
+	DatabaseDirty   *bool    `json:"database_dirty"`
+	TrustedKeys     []string `json:"trusted_keys"`
 	Releases        []struct {
 		Version         string  `json:"version"`
 		State           string  `json:"state"`
@@ -362,6 +363,12 @@ func TestReleasesJSON(t *testing.T) {
 	s.runJSON(&out, "releases", "-json")
 	if out.Running != nil || out.DatabaseVersion == nil || *out.DatabaseVersion != 2 || len(out.Releases) != 1 || out.Releases[0].Running {
 		t.Errorf("releases -json before start: want running null, database_version 2, 1.0.0 not running; got %+v", out)
+	}
+	if out.TrustedKeys == nil || len(out.TrustedKeys) != 0 {
+		t.Errorf("releases -json of a release without trusted keys: want trusted_keys [], got %#v", out.TrustedKeys)
+	}
+	if got := s.mustRun("releases"); !strings.Contains(got, "signatures: releases are not signature-checked") {
+		t.Errorf("releases of a release without trusted keys must say that releases are not signature-checked, got\n%s", got)
 	}
 
 	s.start()
@@ -766,6 +773,14 @@ func TestUnpackChecksSignature(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := install(t, "hello", v1)
+	var rel releasesOut
+	s.runJSON(&rel, "releases", "-json")
+	if len(rel.TrustedKeys) != 1 || len(rel.TrustedKeys[0]) != 16 {
+		t.Errorf("releases -json of a release that trusts one key: want its ID in trusted_keys, got %#v", rel.TrustedKeys)
+	}
+	if got := s.mustRun("releases"); len(rel.TrustedKeys) == 1 && !strings.Contains(got, "signatures: upgrade accepts only tarballs signed by key "+rel.TrustedKeys[0]) {
+		t.Errorf("releases of a release that trusts a key must name it, got\n%s", got)
+	}
 	s.put("2.0.0", v2)
 	before := s.snapshot()
 	code, stdout, stderr := s.run("unpack", "2.0.0", "-json")

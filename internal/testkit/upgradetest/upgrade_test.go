@@ -124,7 +124,8 @@ func TestUpgradeAndDowngrade(t *testing.T) {
 	want := fmt.Sprintf("VERSION  STATE      RUNNING  MIGRATION  BUILT\n"+
 		"1.0.0    old                 -          2023-11-14 22:13:20Z\n"+
 		"2.0.0    permanent  yes      -          2023-11-14 22:13:20Z\n"+
-		"hello 2.0.0 runs (pid %d).\n", pid)
+		"hello 2.0.0 runs (pid %d).\n"+
+		"signatures: releases are not signature-checked (no release.App.TrustedKeys)\n", pid)
 	if got := s.mustRun("releases"); got != want {
 		t.Errorf("releases:\nwant %q\ngot  %q", want, got)
 	}
@@ -461,7 +462,8 @@ func TestUpgradeOfADaemon(t *testing.T) {
 	want := "VERSION  STATE      RUNNING  MIGRATION  BUILT\n" +
 		"1.0.0    old                 -          2023-11-14 22:13:20Z\n" +
 		"2.0.0    permanent           -          2023-11-14 22:13:20Z\n" +
-		"hello is not running.\n"
+		"hello is not running.\n" +
+		"signatures: releases are not signature-checked (no release.App.TrustedKeys)\n"
 	if got := s.mustRun("releases"); got != want {
 		t.Errorf("releases of a stopped system:\nwant %q\ngot  %q", want, got)
 	}
