@@ -463,32 +463,45 @@ func TestReleasesJSON(t *testing.T) {
 }
 
 // TestSwitchFailsAfterMigrating: switch 2.0.0 -json to a 2.0.0 that
-// migrates and is then never ready exits 1 and says on stdout that
-// something changed all the same (the migration), with the error; 1.0.0
-// keeps serving.
+// migrates and is then never ready, and to one whose migration 003
+// applies and 004 fails, exits 1 and says on stdout that something
+// changed all the same (migrated_to 3), with the error; 1.0.0 keeps
+// serving on database version 3.
 func TestSwitchFailsAfterMigrating(t *testing.T) {
 	t.Parallel()
-	v1, v2 := linksV1.get(t), linksV2NotReady.get(t)
-	s := install(t, "links", v1)
-	s.env = append(s.env, "DATABASE_URL=sqlite://"+filepath.Join(s.root, "links.db"), "MIGRATE_ON_START=false", "UPGRADE_TIMEOUT=5s")
-	s.mustRun("migrate")
-	s.start()
-	s.put("2.0.0", v2)
-	code, stdout, stderr := s.run("switch", "2.0.0", "-json")
-	var failed struct {
-		switchOut
-		Error string `json:"error"`
-	}
-	if err := decodeLine(stdout, &failed); code != 1 || err != nil {
-		t.Fatalf("switch to a 2.0.0 that is never ready: want exit 1 and one line of JSON, got %d: %v\n%s", code, err, stderr)
-	}
-	if want := (switchOut{From: "1.0.0", To: "2.0.0", Changed: true, Direction: "upgrade", MigratedTo: 3}); failed.switchOut != want || failed.Error == "" {
-		t.Errorf("switch 2.0.0 -json after migrating: want %+v and the error, got %s", want, stdout)
-	}
-	var out releasesOut
-	s.runJSON(&out, "releases", "-json")
-	if out.Running == nil || *out.Running != "1.0.0" || out.DatabaseVersion == nil || *out.DatabaseVersion != 3 {
-		t.Errorf("after the failed switch: want 1.0.0 running on database version 3, got running %v, database %v", out.Running, out.DatabaseVersion)
+	for _, tc := range []struct {
+		name string
+		v2   *build
+		env  []string
+	}{
+		{"never ready", linksV2NotReady, []string{"UPGRADE_TIMEOUT=5s"}},
+		{"migration 004 fails", linksV2BadMigration, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			v1, v2 := linksV1.get(t), tc.v2.get(t)
+			s := install(t, "links", v1)
+			s.env = append(append(s.env, "DATABASE_URL=sqlite://"+filepath.Join(s.root, "links.db"), "MIGRATE_ON_START=false"), tc.env...)
+			s.mustRun("migrate")
+			s.start()
+			s.put("2.0.0", v2)
+			code, stdout, stderr := s.run("switch", "2.0.0", "-json")
+			var failed struct {
+				switchOut
+				Error string `json:"error"`
+			}
+			if err := decodeLine(stdout, &failed); code != 1 || err != nil {
+				t.Fatalf("switch to a 2.0.0 that fails: want exit 1 and one line of JSON, got %d: %v\n%s", code, err, stderr)
+			}
+			if want := (switchOut{From: "1.0.0", To: "2.0.0", Changed: true, Direction: "upgrade", MigratedTo: 3}); failed.switchOut != want || failed.Error == "" {
+				t.Errorf("switch 2.0.0 -json after migrating: want %+v and the error, got %s\n%s", want, stdout, stderr)
+			}
+			var out releasesOut
+			s.runJSON(&out, "releases", "-json")
+			if out.Running == nil || *out.Running != "1.0.0" || out.DatabaseVersion == nil || *out.DatabaseVersion != 3 {
+				t.Errorf("after the failed switch: want 1.0.0 running on database version 3, got running %v, database %v", out.Running, out.DatabaseVersion)
+			}
+		})
 	}
 }
 
@@ -509,35 +522,6 @@ var linksV2BadMigration = &build{version: "2.0.0", src: func() (string, error) {
 	}
 	return dir, nil
 }}
-
-// TestSwitchFailsMidwayThroughItsMigrations: switch 2.0.0 -json whose
-// migration 003 applies and 004 fails exits 1 and says that the database
-// changed all the same (migrated_to 3).
-func TestSwitchFailsMidwayThroughItsMigrations(t *testing.T) {
-	t.Parallel()
-	v1, v2 := linksV1.get(t), linksV2BadMigration.get(t)
-	s := install(t, "links", v1)
-	s.env = append(s.env, "DATABASE_URL=sqlite://"+filepath.Join(s.root, "links.db"), "MIGRATE_ON_START=false")
-	s.mustRun("migrate")
-	s.start()
-	s.put("2.0.0", v2)
-	code, stdout, stderr := s.run("switch", "2.0.0", "-json")
-	var failed struct {
-		switchOut
-		Error string `json:"error"`
-	}
-	if err := decodeLine(stdout, &failed); code != 1 || err != nil {
-		t.Fatalf("switch to a 2.0.0 whose migration 004 fails: want exit 1 and one line of JSON, got %d: %v\n%s", code, err, stderr)
-	}
-	if want := (switchOut{From: "1.0.0", To: "2.0.0", Changed: true, Direction: "upgrade", MigratedTo: 3}); failed.switchOut != want || failed.Error == "" {
-		t.Errorf("switch 2.0.0 -json, failed after migration 003: want %+v and the error, got %s\n%s", want, stdout, stderr)
-	}
-	var out releasesOut
-	s.runJSON(&out, "releases", "-json")
-	if out.Running == nil || *out.Running != "1.0.0" || out.DatabaseVersion == nil || *out.DatabaseVersion != 3 {
-		t.Errorf("after the failed switch: want 1.0.0 running on database version 3, got running %v, database %v", out.Running, out.DatabaseVersion)
-	}
-}
 
 // markDirty sets the dirty flag of the SQLite database file, as a
 // migration that failed midway leaves it.
