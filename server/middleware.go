@@ -46,8 +46,9 @@ type requestIDKey struct{}
 // requestState, it would keep the request copy (its headers, its body,
 // whose reader holds the connection's 4 KB bufio.Reader, a parsed
 // multipart form) and the status writer (net/http's response, its 2 KB
-// bufio.Writer, the connection): TestKeptContextKeepsLittleAlive measures
-// about 0.2 KB kept per context this way and several KB the other.
+// bufio.Writer, the connection): TestKeptContextKeepsLittleAlive, serving
+// POSTs with a 16 KB body, measures 0.5 to 0.6 KB kept per context this
+// way (this context, net/http's and WithoutCancel's) and 4.1 KB the other.
 type requestIDCtx struct {
 	context.Context
 	p   *byte

@@ -2,12 +2,16 @@ package server
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/relkit/relkit/internal/testkit"
@@ -355,5 +359,66 @@ func TestNilLoggers(t *testing.T) {
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
 	if w.Code != http.StatusInternalServerError {
 		t.Errorf("want a 500 with a nil logger, got %d", w.Code)
+	}
+}
+
+// TestKeptContextKeepsLittleAlive serves requests whose handler keeps
+// their context for work after the response (context.WithoutCancel, the
+// usual way), closes the connections, and measures the heap the kept
+// contexts hold: the request ID's context must keep neither the request
+// (its headers, its body and the connection's reader behind it) nor the
+// response (net/http's response and its writer), which it would if it
+// shared their allocation.
+func TestKeptContextKeepsLittleAlive(t *testing.T) {
+	// Not parallel: it reads the heap's size.
+	const n = 400
+	var mu sync.Mutex
+	var kept []context.Context
+	srv := httptest.NewServer(RequestID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		kept = append(kept, context.WithoutCancel(r.Context()))
+		mu.Unlock()
+		io.WriteString(w, "accepted")
+	})))
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	body := strings.Repeat("x", 16<<10)
+	for i := range n {
+		req, err := http.NewRequest("POST", srv.URL+"/jobs?page="+strconv.Itoa(i), strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36")
+		req.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+		req.Header.Set("Cookie", "session="+strings.Repeat("s", 200))
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	srv.Close()
+	client.CloseIdleConnections()
+
+	heap := func() uint64 {
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	with := heap()
+	mu.Lock()
+	if len(kept) != n || RequestIDFrom(kept[n-1]) == "" {
+		t.Fatalf("want %d kept contexts with their IDs, got %d", n, len(kept))
+	}
+	kept = nil
+	mu.Unlock()
+	without := heap()
+	per := (float64(with) - float64(without)) / n
+	t.Logf("a kept context keeps %.0f bytes alive", per)
+	if per > 1024 {
+		t.Errorf("want a kept context to keep at most 1 KB alive, got %.0f bytes", per)
 	}
 }
