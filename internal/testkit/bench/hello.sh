@@ -17,6 +17,14 @@
 # routed through an http.ServeMux with the same three patterns (see
 # plainhello's doc); relkit's answer also carries X-Request-Id.
 #
+# On a shared machine requests per CPU-second still swing ±30 % between
+# rounds. Instructions per request are steadier: run a server under
+# callgrind with GODEBUG=cpu.rdtscp=off,asyncpreemptoff=1 (valgrind 3.19
+# knows neither Go 1.26's RDTSCP nor survives its preemption signals),
+# zero the counters with callgrind_control -z after a warm-up wrk, dump
+# with callgrind_control -d after a measured one, and divide by the
+# requests wrk made.
+#
 #   bash internal/testkit/bench/hello.sh            # prints a Markdown table
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
