@@ -8,8 +8,22 @@
 # relkit runs with its default middleware on (request ID, recovery, access
 # log as JSON to a file), and with the access log silenced (LOG_LEVEL=warn);
 # plainhello runs without and with a JSON access log line per request
-# (ACCESS_LOG=1). When taskset exists, the server runs on
+# (ACCESS_LOG=1), and setting an X-Request-Id response header as relkit's
+# request ID middleware does (REQUEST_ID=1: what net/http itself charges
+# for one header a handler sets). When taskset exists, the server runs on
 # CPU 0 and wrk on CPU 1.
+#
+# Like for like: both answer GET / with the same body and Content-Type,
+# routed through an http.ServeMux with the same three patterns (see
+# plainhello's doc); relkit's answer also carries X-Request-Id.
+#
+# On a shared machine requests per CPU-second still swing ±30 % between
+# rounds. Instructions per request are steadier: run a server under
+# callgrind with GODEBUG=cpu.rdtscp=off,asyncpreemptoff=1 (valgrind 3.19
+# knows neither Go 1.26's RDTSCP nor survives its preemption signals),
+# zero the counters with callgrind_control -z after a warm-up wrk, dump
+# with callgrind_control -d after a measured one, and divide by the
+# requests wrk made.
 #
 #   bash internal/testkit/bench/hello.sh            # prints a Markdown table
 set -euo pipefail
@@ -94,16 +108,18 @@ boot_plain=$("$tmp/boot" -n "$BOOT_RUNS" -port "$PORT" "$tmp/plain")
 
 # The machine may be shared: each round runs every variant back to back, and
 # the ratios are taken per round (paired) before the median.
-r_hello=() r_quiet=() r_plain=() r_plainlog=() q_plain=() q_plainlog=() q_quiet=()
-c_hello=() c_quiet=() c_plain=() c_plainlog=() k_plain=() k_plainlog=() k_quiet=()
+r_hello=() r_quiet=() r_plain=() r_plainlog=() r_plainrid=() q_plain=() q_plainlog=() q_quiet=()
+c_hello=() c_quiet=() c_plain=() c_plainlog=() c_plainrid=() k_plain=() k_plainlog=() k_quiet=() k_rid=()
 for _ in $(seq 1 "$ROUNDS"); do
   read -r h hc < <(rps hello); read -r q qc < <(rps hello LOG_LEVEL=warn)
   read -r p pc < <(rps plain); read -r pl plc < <(rps plain ACCESS_LOG=1)
-  r_hello+=("$h") r_quiet+=("$q") r_plain+=("$p") r_plainlog+=("$pl")
-  c_hello+=("$hc") c_quiet+=("$qc") c_plain+=("$pc") c_plainlog+=("$plc")
+  read -r pr prc < <(rps plain REQUEST_ID=1)
+  r_hello+=("$h") r_quiet+=("$q") r_plain+=("$p") r_plainlog+=("$pl") r_plainrid+=("$pr")
+  c_hello+=("$hc") c_quiet+=("$qc") c_plain+=("$pc") c_plainlog+=("$plc") c_plainrid+=("$prc")
   k_plain+=("$(awk -v a="$hc" -v b="$pc" 'BEGIN {print a/b}')")
   k_plainlog+=("$(awk -v a="$hc" -v b="$plc" 'BEGIN {print a/b}')")
   k_quiet+=("$(awk -v a="$qc" -v b="$pc" 'BEGIN {print a/b}')")
+  k_rid+=("$(awk -v a="$qc" -v b="$prc" 'BEGIN {print a/b}')")
   q_plain+=("$(awk -v a="$h" -v b="$p" 'BEGIN {print a/b}')")
   q_plainlog+=("$(awk -v a="$h" -v b="$pl" 'BEGIN {print a/b}')")
   q_quiet+=("$(awk -v a="$q" -v b="$p" 'BEGIN {print a/b}')")
@@ -137,13 +153,15 @@ $(go version | awk '{print $3}'), $(nproc) cores, wrk -t1 -c$CONNS -d$DURATION �
 | requests per CPU-second of the server, default middleware on | $(cps "${c_hello[@]}") | $(cps "${c_plain[@]}") (no access log) | $(ratio "$(cps "${k_plain[@]}")" 1) | ≥ 0.95× |
 | requests per CPU-second, both writing a JSON access log line | $(cps "${c_hello[@]}") | $(cps "${c_plainlog[@]}") | $(ratio "$(cps "${k_plainlog[@]}")" 1) | |
 | requests per CPU-second, access log off (LOG_LEVEL=warn) | $(cps "${c_quiet[@]}") | $(cps "${c_plain[@]}") (no access log) | $(ratio "$(cps "${k_quiet[@]}")" 1) | |
+| requests per CPU-second, access log off / plain setting X-Request-Id (REQUEST_ID=1) | $(cps "${c_quiet[@]}") | $(cps "${c_plainrid[@]}") | $(ratio "$(cps "${k_rid[@]}")" 1) | |
 | binary size | $(mb "$(size "$tmp/hello")") | $(mb "$(size "$tmp/plain")") | $(diffmb "$(size "$tmp/hello")" "$(size "$tmp/plain")") | ≤ +1.5 MB |
 | binary size, -ldflags "-s -w" | $(mb "$(size "$tmp/hello-stripped")") | $(mb "$(size "$tmp/plain-stripped")") | $(diffmb "$(size "$tmp/hello-stripped")" "$(size "$tmp/plain-stripped")") | |
 | idle RSS | $((rss_hello / 1024)) MB ($rss_hello kB) | $((rss_plain / 1024)) MB ($rss_plain kB) | $(ratio "$rss_hello" "$rss_plain") | ≤ 1.2× |
 
 Ratios of requests/s are medians of per-round ratios. Rounds, requests/s:
 relkit ${r_hello[*]}; relkit LOG_LEVEL=warn ${r_quiet[*]};
-plain ${r_plain[*]}; plain with access log ${r_plainlog[*]}
+plain ${r_plain[*]}; plain with access log ${r_plainlog[*]}; plain REQUEST_ID=1 ${r_plainrid[*]}
 Requests per CPU-second: relkit ${c_hello[*]}; relkit LOG_LEVEL=warn ${c_quiet[*]};
-plain ${c_plain[*]}; plain with access log ${c_plainlog[*]}
+plain ${c_plain[*]}; plain with access log ${c_plainlog[*]}; plain REQUEST_ID=1 ${c_plainrid[*]}
+Load average after the rounds: $(cut -d' ' -f1-3 /proc/loadavg)
 TABLE
