@@ -106,8 +106,9 @@ type Config struct {
 	ReapOrphans bool
 
 	// TrimBinary makes the supervisor give back its resident copy of the
-	// read-only pages of its own binary each time a generation becomes
-	// ready (Linux, a statically linked executable; see trimBinary): set
+	// read-only pages of its own binary half a second after each time a
+	// generation becomes ready (Linux, a statically linked executable;
+	// see trimBinary): set
 	// it when the supervisor runs the same binary as the app, whose
 	// mappings keep those pages in memory. Its idle resident set is then
 	// its own memory and the pages it touches again. Default false.
