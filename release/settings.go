@@ -338,9 +338,22 @@ func resolvePaths(name, exe, cwd string, env map[string]string) (runtimePaths, e
 // mkdirs creates RELEASE_TMP and RELEASE_LOG_DIR readable only by the
 // release's user.
 func (p runtimePaths) mkdirs() error {
+	if err := p.mkdirTmp(); err != nil {
+		return err
+	}
+	return p.mkdirLog()
+}
+
+// mkdirTmp creates RELEASE_TMP readable only by the release's user.
+func (p runtimePaths) mkdirTmp() error {
 	if err := layout.MkdirPrivate(p.Tmp); err != nil {
 		return fmt.Errorf("RELEASE_TMP: %w", err)
 	}
+	return nil
+}
+
+// mkdirLog creates RELEASE_LOG_DIR readable only by the release's user.
+func (p runtimePaths) mkdirLog() error {
 	if err := layout.MkdirPrivate(p.Log); err != nil {
 		return fmt.Errorf("RELEASE_LOG_DIR: %w", err)
 	}

@@ -50,6 +50,13 @@ func (c *superviseCommand) run(ctx context.Context, r *runner, args []string) er
 // foreground (start of an assembled release, the process systemd or Docker
 // runs) it logs to standard error, with the app's output passed through.
 // Its PID is the system's for its whole life.
+//
+// It starts the app as soon as it holds what the app needs first: the lock
+// (so that no second system starts), the listening sockets the app
+// inherits, and where the app's output goes. The rest (the control socket,
+// the stale PID file, the release root the switches record in, the log
+// directory of a foreground run) waits until the app has been started
+// (supervisor.Config.Started), so the app's boot and that work overlap.
 func (r *runner) runSupervisor(ctx context.Context, foreground bool) error {
 	notify := r.env.Get(relspec.EnvNotifySocket)
 	fail := func(code int, err error) error {
@@ -72,8 +79,16 @@ func (r *runner) runSupervisor(ctx context.Context, foreground bool) error {
 	if err != nil {
 		return fail(failureCode(err), err)
 	}
-	if err := p.mkdirs(); err != nil {
+	// RELEASE_TMP holds the lock and the app's notification socket;
+	// RELEASE_LOG_DIR is needed first only by a detached supervisor,
+	// which writes the log file.
+	if err := p.mkdirTmp(); err != nil {
 		return fail(failureCode(err), err)
+	}
+	if !foreground {
+		if err := p.mkdirLog(); err != nil {
+			return fail(failureCode(err), err)
+		}
 	}
 	lock, err := pidfile.TryLock(p.lock)
 	if errors.Is(err, pidfile.ErrLocked) {
@@ -89,6 +104,7 @@ func (r *runner) runSupervisor(ctx context.Context, foreground bool) error {
 	// Generations start from the process environment, never this
 	// release's env file: each reads its own release's file.
 	genEnv := r.env.ForChild()
+	outTerminal := false
 	if !foreground {
 		logw, err := logfile.Open(p.logFile, logfile.Options{MaxSize: int64(dcfg.LogMaxSize), Keep: dcfg.LogKeep})
 		if err != nil {
@@ -97,7 +113,7 @@ func (r *runner) runSupervisor(ctx context.Context, foreground bool) error {
 		defer logw.Close()
 		logw.OnOpen(redirectStdio)
 		out = logw
-	} else if isTerminal(r.stderr) && (base.LogFormat == "" || base.LogFormat == runtimeconfig.LogAuto) {
+	} else if outTerminal = isTerminal(r.stderr); outTerminal && (base.LogFormat == "" || base.LogFormat == runtimeconfig.LogAuto) {
 		// The app writes into a pipe, where "auto" would mean JSON: keep
 		// the terminal's text format for both.
 		genEnv["LOG_FORMAT"] = string(runtimeconfig.LogText)
@@ -108,7 +124,7 @@ func (r *runner) runSupervisor(ctx context.Context, foreground bool) error {
 	// own lines: the log keeps the order in which the lines were written.
 	// A terminal gets every line at once.
 	interval, logOut := logbuf.DefaultInterval, io.Writer(nil)
-	if isTerminal(out) {
+	if outTerminal {
 		interval, logOut = -1, out
 	}
 	childOut := logbuf.New(out, interval, logbuf.DefaultSize)
@@ -117,10 +133,6 @@ func (r *runner) runSupervisor(ctx context.Context, foreground bool) error {
 		logOut = childOut
 	}
 	log := r.newLogger(logOut, base.LogLevel.Level(), base.LogFormat).With("app", r.app.name, "component", "supervisor")
-	if pid, err := pidfile.Read(p.pidFile); err == nil {
-		log.Warn("replacing a stale PID file; its process was not signalled", "path", p.pidFile, "pid", pid)
-		os.Remove(p.pidFile)
-	}
 
 	// The sockets handed to this process, else (with the HTTP server on)
 	// PORT: the supervisor holds them for every generation.
@@ -136,28 +148,72 @@ func (r *runner) runSupervisor(ctx context.Context, foreground bool) error {
 	}
 	for _, l := range listeners {
 		defer l.Close()
-		log.Info("listening", "name", l.Name, "addr", l.Addr().String())
 	}
 
 	exe := r.exe
 	// Signals the supervisor acts on besides SIGTERM and SIGINT (which
 	// cancel ctx through Main): SIGHUP restarts the app, SIGUSR1 and
-	// SIGUSR2 are passed on to it.
+	// SIGUSR2 are passed on to it. It subscribes once the app has been
+	// started (started, below): each signal is a round trip to the Go
+	// runtime's signal thread.
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
 	if err := supervisor.BecomeSubreaper(); err != nil {
 		log.Warn("cannot become the child subreaper; orphans of the app are reaped by init", "err", err)
 	}
-	var recorder supervisor.Recorder
+	var recorder *switchRecorder
+	var rec supervisor.Recorder
 	if p.Assembled {
-		root, err := install.Open(p.Root, r.app.name)
-		if err != nil {
-			return fail(ExitFailure, err)
-		}
-		recorder = &switchRecorder{root: root, log: log}
+		// Its root is opened once the app has been started (started,
+		// below); nothing records a switch before the control socket,
+		// opened after it, asks for one.
+		recorder = &switchRecorder{log: log}
+		rec = recorder
 	}
-	sup, err := supervisor.New(supervisor.Config{
+	var ctl *control.Server
+	defer func() {
+		if ctl == nil {
+			return
+		}
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		ctl.Shutdown(sctx)
+	}()
+	var sup *supervisor.Supervisor
+	// started runs once the first generation has been started, while it
+	// boots: what the app does not wait for (the supervisor's own first
+	// log lines among it, so "listening" follows "app starting").
+	started := func() error {
+		signal.Notify(sigs, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
+		for _, l := range listeners {
+			log.Info("listening", "name", l.Name, "addr", l.Addr().String())
+		}
+		if pid, err := pidfile.Read(p.pidFile); err == nil {
+			log.Warn("replacing a stale PID file; its process was not signalled", "path", p.pidFile, "pid", pid)
+			os.Remove(p.pidFile)
+		}
+		if foreground {
+			if err := p.mkdirLog(); err != nil {
+				return &exitError{Code: failureCode(err), Err: err}
+			}
+		}
+		if recorder != nil {
+			root, err := install.Open(p.Root, r.app.name)
+			if err != nil {
+				return &exitError{Code: ExitFailure, Err: err}
+			}
+			recorder.root = root
+		}
+		cln, err := control.Listen(p.socket)
+		if err != nil {
+			return &exitError{Code: failureCode(err), Err: err}
+		}
+		ctl = &control.Server{Handler: sup, Logger: log}
+		go ctl.Serve(cln)
+		log.Info("supervisor started", "pid", os.Getpid(), "version", r.app.version, "binary", exe, "foreground", foreground)
+		return nil
+	}
+	sup, err = supervisor.New(supervisor.Config{
 		Name: r.app.name, Version: r.app.version, Root: p.Root,
 		Binary:              exe,
 		Args:                []string{"start"},
@@ -174,32 +230,27 @@ func (r *runner) runSupervisor(ctx context.Context, foreground bool) error {
 		StopTimeout:         dcfg.stopTimeout(),
 		MaxRestarts:         maxRestarts(dcfg.HeartMaxRestarts),
 		RestartWindow:       dcfg.HeartWindow,
-		Recorder:            recorder,
+		Recorder:            rec,
 		Probation:           probation(dcfg.UpgradeProbation),
 		ReapOrphans:         true,
+		TrimBinary:          true,
+		Started:             started,
 		Signals:             sigs,
 	})
 	if err != nil {
 		return fail(failureCode(err), err)
 	}
-	cln, err := control.Listen(p.socket)
-	if err != nil {
-		return fail(failureCode(err), err)
-	}
-	ctl := &control.Server{Handler: sup, Logger: log}
-	go ctl.Serve(cln)
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		ctl.Shutdown(sctx)
-	}()
-	log.Info("supervisor started", "pid", os.Getpid(), "version", r.app.version, "binary", exe, "foreground", foreground)
 
 	err = sup.Run(ctx)
 	var boot *supervisor.BootError
+	var exit *exitError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &exit):
+		// started failed (Run has told the manager why): the app was
+		// stopped.
+		return exit
 	case errors.As(err, &boot) && boot.Status > 0:
 		return &exitError{Code: boot.Status, Err: err}
 	default:

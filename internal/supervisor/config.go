@@ -105,6 +105,22 @@ type Config struct {
 	// children and waits for them itself.
 	ReapOrphans bool
 
+	// TrimBinary makes the supervisor give back its resident copy of the
+	// read-only pages of its own binary half a second after each time a
+	// generation becomes ready (Linux, a statically linked executable;
+	// see trimBinary): set
+	// it when the supervisor runs the same binary as the app, whose
+	// mappings keep those pages in memory. Its idle resident set is then
+	// its own memory and the pages it touches again. Default false.
+	TrimBinary bool
+
+	// Started, when set, is called once, right after the first
+	// generation has been started and before Run waits for it to be
+	// ready: the place for what the app does not need before it starts
+	// (serving the control socket, say), so that it does not delay the
+	// app's boot. An error stops that generation, and Run returns it.
+	Started func() error
+
 	// Signals delivers the signals the supervisor acts on: SIGTERM or
 	// SIGINT stop the app gracefully (the generation gets SIGTERM), a second
 	// one kills it at once; SIGHUP restarts it; SIGUSR1 and SIGUSR2 are

@@ -27,23 +27,48 @@ type reaper struct {
 	mu      sync.Mutex
 	waiting map[int]chan syscall.WaitStatus
 	orphans int
+	running bool
 }
 
+// newReaper returns a reaper that reaps.
 func newReaper(all bool) *reaper {
-	r := &reaper{
+	r := newIdleReaper(all)
+	r.run()
+	return r
+}
+
+// newIdleReaper returns a reaper that registers children (start) but
+// reaps none until run: a supervisor starts the app first, and has the
+// reaper subscribe to SIGCHLD (a round trip to the runtime's signal
+// thread) while the app boots.
+func newIdleReaper(all bool) *reaper {
+	return &reaper{
 		all:     all,
 		sigc:    make(chan os.Signal, 1),
 		quit:    make(chan struct{}),
 		waiting: map[int]chan syscall.WaitStatus{},
 	}
-	signal.Notify(r.sigc, syscall.SIGCHLD)
+}
+
+// run starts reaping. A child that exited before has its status
+// collected at once.
+func (r *reaper) run() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.running {
+		return
+	}
+	r.running = true
 	r.wg.Add(1)
 	go r.loop()
-	return r
 }
 
 func (r *reaper) loop() {
 	defer r.wg.Done()
+	signal.Notify(r.sigc, syscall.SIGCHLD)
+	defer signal.Stop(r.sigc)
+	// What exited before the subscription sent a SIGCHLD nobody got.
+	r.reap()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -120,8 +145,8 @@ func (r *reaper) signal(pid int, sig syscall.Signal) bool {
 	return syscall.Kill(pid, sig) == nil
 }
 
+// close stops reaping.
 func (r *reaper) close() {
-	signal.Stop(r.sigc)
 	close(r.quit)
 	r.wg.Wait()
 }

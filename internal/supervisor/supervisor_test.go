@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -82,7 +83,11 @@ func start(t *testing.T, mode string, tweak func(*Config)) *harness {
 		StopTimeout:  10 * time.Second,
 		Backoff:      10 * time.Millisecond,
 		MaxBackoff:   50 * time.Millisecond,
-		Signals:      h.signals,
+		// Every test's switches run with the trim the release's
+		// supervisor makes after each (a no-op for a dynamically linked
+		// test binary).
+		TrimBinary: true,
+		Signals:    h.signals,
 	}
 	if tweak != nil {
 		tweak(&cfg)
@@ -450,5 +455,72 @@ func TestNewValidates(t *testing.T) {
 		if _, err := New(c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: want an error containing %q, got %v", c.name, c.want, err)
 		}
+	}
+}
+
+func TestStartedRunsWhileTheAppBoots(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	hc := make(chan *harness, 1)
+	h := start(t, "serve", func(c *Config) {
+		c.Started = func() error {
+			calls.Add(1)
+			h := <-hc
+			// The app has been started, and is not ready yet: the PID
+			// file is written once it is.
+			h.sup.mu.Lock()
+			n := len(h.sup.live)
+			h.sup.mu.Unlock()
+			if n != 1 {
+				return fmt.Errorf("Started called with %d generations running, want 1", n)
+			}
+			if _, err := os.Stat(h.pidFile); !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("Started called after the PID file was written (%v): want it before the app is ready", err)
+			}
+			return nil
+		}
+	})
+	hc <- h
+	h.waitReady()
+	if body, err := h.get("/"); err != nil || !strings.HasPrefix(body, "gen 1 ") {
+		t.Errorf("GET /: want generation 1's answer, got %q, %v", body, err)
+	}
+	res, _, _ := h.call(control.OpRestart)
+	if res.Status != 0 {
+		t.Fatalf("restart: want status 0, got %+v", res)
+	}
+	if want, got := int32(1), calls.Load(); want != got {
+		t.Errorf("Started: want %d call (the first generation only), got %d", want, got)
+	}
+}
+
+func TestStartedFailureStopsTheApp(t *testing.T) {
+	t.Parallel()
+	failed := errors.New("the control socket could not be served")
+	var child int
+	hc := make(chan *harness, 1)
+	h := start(t, "serve", func(c *Config) {
+		c.Started = func() error {
+			h := <-hc
+			h.sup.mu.Lock()
+			for g := range h.sup.live {
+				child = g.pid
+			}
+			h.sup.mu.Unlock()
+			return failed
+		}
+	})
+	hc <- h
+	if err := h.wait(); !errors.Is(err, failed) {
+		t.Fatalf("Run: want Started's error, got %v", err)
+	}
+	if child == 0 {
+		t.Fatal("Started ran before the app was started")
+	}
+	if alive(child) {
+		t.Errorf("app pid %d still alive after Started failed", child)
+	}
+	if _, err := os.Stat(h.pidFile); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("PID file after Started failed: want none, got %v", err)
 	}
 }

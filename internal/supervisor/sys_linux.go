@@ -1,6 +1,8 @@
 package supervisor
 
 import (
+	"fmt"
+	"os"
 	"strconv"
 	"syscall"
 
@@ -32,4 +34,45 @@ func monotonicUsec() string {
 // everything; set Config.ReapOrphans with it.
 func BecomeSubreaper() error {
 	return unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+}
+
+// trimBinary gives back this process's resident copy of its own binary's
+// read-only pages (madvise MADV_DONTNEED on its private, read-only, never
+// written mappings of /proc/self/exe) and returns how many kB were
+// resident there. The pages stay in the page cache, where the app, the
+// same file, maps them; what the supervisor touches again comes back by a
+// minor fault. A binary whose read-only pages may have been written at
+// load time (position-independent or dynamically linked) is left alone:
+// errNotStatic.
+func trimBinary() (int64, error) {
+	f, err := os.Open("/proc/self/exe")
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	if err := checkStaticExec(f); err != nil {
+		return 0, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return 0, fmt.Errorf("stat /proc/self/exe: %w", err)
+	}
+	smaps, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		return 0, err
+	}
+	regions, err := binaryRegions(smaps, unix.Major(st.Dev), unix.Minor(st.Dev), st.Ino)
+	smaps.Close()
+	if err != nil {
+		return 0, err
+	}
+	var kB int64
+	for _, r := range regions {
+		// By address: the mapping is the program's own, never Go memory.
+		if _, _, errno := unix.Syscall(unix.SYS_MADVISE, uintptr(r.start), uintptr(r.end-r.start), unix.MADV_DONTNEED); errno != 0 {
+			return kB, fmt.Errorf("madvise %#x-%#x: %w", r.start, r.end, errno)
+		}
+		kB += r.rssKB
+	}
+	return kB, nil
 }

@@ -3,6 +3,7 @@
 package supervisor
 
 import (
+	"errors"
 	"strconv"
 	"syscall"
 	"time"
@@ -21,3 +22,6 @@ func monotonicUsec() string {
 
 // BecomeSubreaper does nothing where there are no child subreapers.
 func BecomeSubreaper() error { return nil }
+
+// trimBinary does nothing outside Linux.
+func trimBinary() (int64, error) { return 0, errors.ErrUnsupported }

@@ -10,11 +10,15 @@ const maxTailLine = 1024
 
 // tail keeps the last lines written to it (each at most maxTailLine
 // bytes), for reporting why a generation failed. Writes are whole lines or
-// pieces of one, as copyLines makes them.
+// pieces of one, as copyLines makes them. Every line of an app's output
+// passes through it, so it keeps them in a ring of buffers it reuses:
+// passing a line on allocates nothing, and the supervisor's heap does not
+// grow with the app's traffic.
 type tail struct {
 	mu      sync.Mutex
 	n       int
-	buf     []string
+	ring    [][]byte // the last lines, ring[next] the oldest once full
+	next    int
 	partial []byte
 }
 
@@ -44,11 +48,17 @@ func (t *tail) add(b []byte) {
 }
 
 func (t *tail) push() {
-	t.buf = append(t.buf, string(t.partial))
-	t.partial = t.partial[:0]
-	if len(t.buf) > t.n {
-		t.buf = t.buf[len(t.buf)-t.n:]
+	if t.n <= 0 {
+		t.partial = t.partial[:0]
+		return
 	}
+	if len(t.ring) < t.n {
+		t.ring = append(t.ring, nil)
+		t.next = len(t.ring) - 1
+	}
+	t.ring[t.next] = append(t.ring[t.next][:0], t.partial...)
+	t.next = (t.next + 1) % t.n
+	t.partial = t.partial[:0]
 }
 
 // lines returns the kept lines, oldest first, with an unfinished last line.
@@ -58,7 +68,16 @@ func (t *tail) lines() []string {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := append([]string(nil), t.buf...)
+	var out []string
+	if len(t.ring) < t.n {
+		for _, l := range t.ring {
+			out = append(out, string(l))
+		}
+	} else {
+		for i := range t.n {
+			out = append(out, string(t.ring[(t.next+i)%t.n]))
+		}
+	}
 	if len(t.partial) > 0 {
 		out = append(out, string(t.partial))
 	}
