@@ -153,10 +153,11 @@ func (r *runner) runSupervisor(ctx context.Context, foreground bool) error {
 	exe := r.exe
 	// Signals the supervisor acts on besides SIGTERM and SIGINT (which
 	// cancel ctx through Main): SIGHUP restarts the app, SIGUSR1 and
-	// SIGUSR2 are passed on to it. It subscribes once the app has been
-	// started (started, below): each signal is a round trip to the Go
-	// runtime's signal thread.
+	// SIGUSR2 are passed on to it. It subscribes before the app starts:
+	// unsubscribed, any of them would end the supervisor and leave the app
+	// an orphan holding the sockets.
 	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
 	if err := supervisor.BecomeSubreaper(); err != nil {
 		log.Warn("cannot become the child subreaper; orphans of the app are reaped by init", "err", err)
@@ -184,7 +185,6 @@ func (r *runner) runSupervisor(ctx context.Context, foreground bool) error {
 	// boots: what the app does not wait for (the supervisor's own first
 	// log lines among it, so "listening" follows "app starting").
 	started := func() error {
-		signal.Notify(sigs, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 		for _, l := range listeners {
 			log.Info("listening", "name", l.Name, "addr", l.Addr().String())
 		}
