@@ -4,6 +4,7 @@ package supervisor
 
 import (
 	"errors"
+	"os"
 	"strconv"
 	"syscall"
 	"time"
@@ -25,3 +26,6 @@ func BecomeSubreaper() error { return nil }
 
 // trimBinary does nothing outside Linux.
 func trimBinary() (int64, error) { return 0, errors.ErrUnsupported }
+
+// outputPipe is the pipe a generation writes its output into.
+func outputPipe() (r, w *os.File, err error) { return os.Pipe() }
