@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/lmittmann/tint"
+	"github.com/mattn/go-isatty"
 	"github.com/relkit/relkit/internal/logbuf"
 	"github.com/relkit/relkit/runtimeconfig"
 )
@@ -76,12 +77,21 @@ func newHandler(w io.Writer, level slog.Leveler, format runtimeconfig.LogFormat,
 	})
 }
 
-// isTerminal reports whether w is a character device such as a terminal.
+// isTerminal reports whether w is a terminal. A character device is not
+// enough: /dev/null is one, and an output discarded there, or a
+// supervisor's, was taken for a terminal's (text, colours, and under the
+// supervisor a write per line of the app's output).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
 	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	// Not f.Fd(): it would switch a non-blocking file to blocking.
+	raw, err := f.SyscallConn()
+	if err != nil {
+		return false
+	}
+	term := false
+	raw.Control(func(fd uintptr) { term = isatty.IsTerminal(fd) })
+	return term
 }

@@ -26,6 +26,10 @@ func TestDependencyBudget(t *testing.T) {
 		"github.com/caarlos0/env/v10",
 		"github.com/lmittmann/tint",
 		"golang.org/x/sys/unix",
+		// whether a log's output is a terminal (text and colours, no
+		// batching): an ioctl per platform, not a character device
+		// (/dev/null is one).
+		"github.com/mattn/go-isatty",
 		// upgrade verifies tarball signatures (App.TrustedKeys); minisign
 		// links scrypt and pbkdf2 for encrypted secret keys and
 		// blake2b (with x/sys/cpu) for prehashed signatures.

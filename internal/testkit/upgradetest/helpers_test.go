@@ -154,8 +154,11 @@ type system struct {
 
 	cmd  *exec.Cmd
 	logs *testkit.Buffer
-	done chan struct{}
-	err  error // start's exit, once done is closed
+	// output, when set, is start's standard output and error instead of
+	// logs (a file, as systemd or a shell redirection gives it).
+	output *os.File
+	done   chan struct{}
+	err    error // start's exit, once done is closed
 }
 
 // install unpacks tarball into a new root.
@@ -194,6 +197,9 @@ func (s *system) start(prefix ...string) {
 	s.cmd.Env = s.env
 	s.logs = &testkit.Buffer{}
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
+	if s.output != nil {
+		s.cmd.Stdout, s.cmd.Stderr = s.output, s.output
+	}
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}

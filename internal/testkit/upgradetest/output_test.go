@@ -83,3 +83,40 @@ func TestSupervisorPassesOnABusyLogInBatches(t *testing.T) {
 		t.Errorf("the supervisor's threads slept %d times over %d access lines (%.2f per line), want at most once per 2 lines: it wakes for each line the app writes", after-before, requests, perLine)
 	}
 }
+
+// TestDevNullIsNotATerminal: /dev/null is a character device, and
+// relkit took every character device for a terminal. A supervisor whose
+// output went to /dev/null (`bin/NAME start >/dev/null 2>&1`, a unit with
+// StandardError=null) told the app LOG_FORMAT=text, as for a terminal, and
+// passed the app's output on a write per line. With LOG_FORMAT unset the
+// app must get no LOG_FORMAT from it.
+func TestDevNullIsNotATerminal(t *testing.T) {
+	s := install(t, "hello", helloV1.get(t))
+	env := s.env[:0:0]
+	for _, kv := range s.env {
+		if !strings.HasPrefix(kv, "LOG_FORMAT=") {
+			env = append(env, kv)
+		}
+	}
+	s.env = env
+	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devNull.Close()
+	s.output = devNull
+	s.start()
+	apps := children(s.pid())
+	if len(apps) != 1 {
+		t.Fatalf("the supervisor (pid %d) has children %v, want one app", s.pid(), apps)
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", apps[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range strings.Split(string(b), "\x00") {
+		if strings.HasPrefix(kv, "LOG_FORMAT=") {
+			t.Errorf("the app runs with %s although LOG_FORMAT is unset and the output is /dev/null, not a terminal", kv)
+		}
+	}
+}
