@@ -15,14 +15,24 @@
 # ready it gives back its copy of the binary's read-only pages, which the
 # app maps too).
 #
+# With wrk installed, LOAD_ROUNDS interleaved rounds of LOAD_DURATION also
+# serve GET / under wrk (CONNS keep-alive connections, pinned to the
+# other core when taskset exists), each server logging its access lines
+# to a file: requests/s supervised against one process (median of
+# per-round ratios) and the supervisor's CPU time per request, which is
+# what passing the app's access line on costs it.
+#
 #   bash internal/testkit/bench/supervised.sh
-#   ROUNDS=10 bash internal/testkit/bench/supervised.sh
+#   ROUNDS=10 LOAD_ROUNDS=5 bash internal/testkit/bench/supervised.sh
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 
 ROUNDS=${ROUNDS:-20}
 MEM_ROUNDS=${MEM_ROUNDS:-$(( (ROUNDS + 1) / 2 ))}
 PORT=${PORT:-4997}
+LOAD_ROUNDS=${LOAD_ROUNDS:-3}
+LOAD_DURATION=${LOAD_DURATION:-4}
+CONNS=${CONNS:-16}
 
 tmp=$(mktemp -d)
 pids=()
@@ -98,6 +108,37 @@ for _ in $(seq 1 "$MEM_ROUNDS"); do
   qrs+=("$(awk -v a="$rs" -v b="$ro" 'BEGIN {print a/b}')") qps+=("$(awk -v a="$ps" -v b="$po" 'BEGIN {print a/b}')")
   qr+=("$(awk -v a="$rs" -v b="$rp" 'BEGIN {print a/b}')") qp+=("$(awk -v a="$ps" -v b="$pp" 'BEGIN {print a/b}')")
 done
+# load PROGRAM [ARGS...]: requests/s under wrk, and the CPU time per
+# request (µs) of the program's first process (for bin/hello start: the
+# supervisor).
+load() {
+  PORT=$PORT LOG_FORMAT=json "$@" >"$tmp/access.log" 2>&1 &
+  local pid=$! ok=
+  pids+=("$pid")
+  for _ in $(seq 1 500); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT" && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && head -c 12 <&3 | grep -q 200) 2>/dev/null; then ok=1; break; fi
+    sleep 0.01
+  done
+  [ -n "$ok" ] || { echo "bench: $1 did not answer on port $PORT" >&2; exit 1; }
+  local c0 c1 n
+  c0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  n=$("${client_cpu[@]}" wrk -t1 -c"$CONNS" -d"${LOAD_DURATION}s" "http://127.0.0.1:$PORT/" | awk '/requests in/ {print $1}')
+  c1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+  awk -v n="$n" -v d="$LOAD_DURATION" -v c=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f %.2f\n", n / d, c * 1e6 / hz / n}'
+}
+l_sup=() l_solo=() ql=() u_sup=()
+client_cpu=()
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then client_cpu=(taskset -c 1); fi
+if command -v wrk >/dev/null; then
+  for _ in $(seq 1 "$LOAD_ROUNDS"); do
+    read -r rs us < <(load "$tmp/root/bin/hello" start)
+    read -r ro _ < <(load "$tmp/solo" start)
+    l_sup+=("$rs") l_solo+=("$ro") u_sup+=("$us")
+    ql+=("$(awk -v a="$rs" -v b="$ro" 'BEGIN {print a/b}')")
+  done
+fi
+
 med() { printf '%s\n' "$@" | median; }
 x() { awk -v a="$1" 'BEGIN {printf "%.2f×", a}'; }
 
@@ -113,3 +154,9 @@ $(go version | awk '{print $3}'), $(nproc) cores, load average $(cut -d' ' -f1-3
 | idle PSS (both processes) | $(med "${p_sup[@]}") kB | $(med "${p_solo[@]}") kB | $(med "${p_plain[@]}") kB | $(x "$(med "${qps[@]}")") | $(x "$(med "${qp[@]}")") |
 | of which the supervisor: CPU up to the first 200, idle RSS | $(med "${t_sup1[@]}") ms, $(med "${m_sup1[@]}") kB | | | | |
 TABLE
+if [ "${#l_sup[@]}" -gt 0 ]; then
+  cat <<TABLE
+| requests/s under wrk ($CONNS connections, access log to a file; $LOAD_ROUNDS rounds of ${LOAD_DURATION}s) | $(med "${l_sup[@]}") | $(med "${l_solo[@]}") | | $(x "$(med "${ql[@]}")") | |
+| of which the supervisor: CPU time per request | $(med "${u_sup[@]}") µs | | | | |
+TABLE
+fi
