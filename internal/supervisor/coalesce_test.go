@@ -105,3 +105,19 @@ func TestCoalescerReadsOnWhileTheBufferFills(t *testing.T) {
 		t.Errorf("slept %d times, want 2 (none after a read that filled the buffer)", slept)
 	}
 }
+
+func TestCoalesceWaitFor(t *testing.T) {
+	for _, tt := range []struct {
+		size int
+		want time.Duration
+	}{
+		{outputPipeSize, coalesceWait},
+		{4 << 20, coalesceWait},
+		{64 << 10, 625 * time.Microsecond},
+		{16 << 10, 156250 * time.Nanosecond},
+	} {
+		if got := coalesceWaitFor(tt.size); got != tt.want {
+			t.Errorf("coalesceWaitFor(%d) = %v, want %v", tt.size, got, tt.want)
+		}
+	}
+}

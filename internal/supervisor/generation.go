@@ -113,7 +113,7 @@ func (s *Supervisor) spawn(n int, rel Release, handoff string) *generation {
 	if err != nil {
 		return fail(err)
 	}
-	pr, pw, err := outputPipe()
+	pr, pw, pipeSize, err := outputPipe()
 	if err != nil {
 		recv.Close()
 		return fail(err)
@@ -155,8 +155,8 @@ func (s *Supervisor) spawn(n int, rel Release, handoff string) *generation {
 	go func() {
 		defer g.wg.Done()
 		// Under a steady stream of lines (an access log under load),
-		// read every coalesceWait, not once per line.
-		copyLines(io.MultiWriter(s.cfg.Output, g.tail), &coalescer{r: pr, wait: coalesceWait})
+		// read every few milliseconds, not once per line.
+		copyLines(io.MultiWriter(s.cfg.Output, g.tail), &coalescer{r: pr, wait: coalesceWaitFor(pipeSize)})
 		pr.Close()
 		// The generation is gone: what it wrote last, often why it
 		// died, is not left waiting in a batch of Output.
@@ -275,8 +275,8 @@ func copyLines(w io.Writer, r io.Reader) {
 
 // Coalescing of the app's output (see [coalescer]).
 const (
-	// coalesceWait is how long a busy stream is left to collect in the
-	// pipe before the next read.
+	// coalesceWait is how long a busy stream is left to collect in a
+	// pipe of outputPipeSize bytes before the next read.
 	coalesceWait = 10 * time.Millisecond
 	// coalesceAfter reads, each within coalesceWait of the one before,
 	// make a stream busy. A burst of lines shorter than that (a boot, a
@@ -286,6 +286,17 @@ const (
 	// 50,000 lines of 250 bytes a second, 8 times coalesceWait's worth.
 	outputPipeSize = 1 << 20
 )
+
+// coalesceWaitFor is the coalescer's wait for a pipe of size bytes:
+// coalesceWait for outputPipeSize, less in proportion for a smaller pipe,
+// so that the app can write as much while the supervisor sleeps without
+// filling it (Linux's default 64 KiB: 0.625 ms, 6.4 MB/s).
+func coalesceWaitFor(size int) time.Duration {
+	if size >= outputPipeSize {
+		return coalesceWait
+	}
+	return coalesceWait * time.Duration(size) / outputPipeSize
+}
 
 // coalescer reads the app's output pipe. Each read that finds a line
 // costs a wake-up of the supervisor (the scheduler's round trip through

@@ -11,7 +11,7 @@ import (
 // The output pipe's read end is blocking, outside the runtime's poller,
 // and the pipe holds outputPipeSize bytes.
 func TestOutputPipe(t *testing.T) {
-	r, w, err := outputPipe()
+	r, w, size, err := outputPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,8 +24,8 @@ func TestOutputPipe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got < outputPipeSize {
-		t.Errorf("the pipe holds %d bytes, want %d", got, outputPipeSize)
+	if got < outputPipeSize || size != got {
+		t.Errorf("the pipe holds %d bytes, outputPipe says %d, want %d", got, size, outputPipeSize)
 	}
 	go func() { w.Write([]byte("hello\n")); w.Close() }()
 	b, err := io.ReadAll(r)

@@ -77,19 +77,24 @@ func trimBinary() (int64, error) {
 	return kB, nil
 }
 
-// outputPipe is the pipe a generation writes its output into. Its read
-// end is left blocking, outside the runtime's poller: with the poller,
-// every write of the app would wake the supervisor (an edge-triggered
-// event per line) even while the coalescer lets lines collect. It holds
-// up to outputPipeSize bytes where the system allows (fs.pipe-max-size),
-// so that the app never waits on a coalescing supervisor.
-func outputPipe() (r, w *os.File, err error) {
+// outputPipe is the pipe a generation writes its output into, and how
+// many bytes it holds. Its read end is left blocking, outside the
+// runtime's poller: with the poller, every write of the app would wake the
+// supervisor (an edge-triggered event per line) even while the coalescer
+// lets lines collect. It is asked to hold outputPipeSize bytes; where the
+// system refuses (fs.pipe-max-size, pipe-user-pages-soft) it keeps what it
+// has, and the coalescer waits less (see coalesceWaitFor).
+func outputPipe() (r, w *os.File, size int, err error) {
 	var fds [2]int
 	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {
-		return nil, nil, os.NewSyscallError("pipe2", err)
+		return nil, nil, 0, os.NewSyscallError("pipe2", err)
 	}
-	// Best effort: the default 64 KiB still works, with the app
-	// waiting now and then under a flood of output.
-	unix.FcntlInt(uintptr(fds[1]), unix.F_SETPIPE_SZ, outputPipeSize)
-	return os.NewFile(uintptr(fds[0]), "|0"), os.NewFile(uintptr(fds[1]), "|1"), nil
+	size, err = unix.FcntlInt(uintptr(fds[1]), unix.F_SETPIPE_SZ, outputPipeSize)
+	if err != nil {
+		size, err = unix.FcntlInt(uintptr(fds[1]), unix.F_GETPIPE_SZ, 0)
+		if err != nil {
+			size = 64 << 10 // Linux's default
+		}
+	}
+	return os.NewFile(uintptr(fds[0]), "|0"), os.NewFile(uintptr(fds[1]), "|1"), size, nil
 }

@@ -27,5 +27,9 @@ func BecomeSubreaper() error { return nil }
 // trimBinary does nothing outside Linux.
 func trimBinary() (int64, error) { return 0, errors.ErrUnsupported }
 
-// outputPipe is the pipe a generation writes its output into.
-func outputPipe() (r, w *os.File, err error) { return os.Pipe() }
+// outputPipe is the pipe a generation writes its output into, and the
+// bytes it holds at least (16 KiB on macOS and the BSDs).
+func outputPipe() (r, w *os.File, size int, err error) {
+	r, w, err = os.Pipe()
+	return r, w, 16 << 10, err
+}
