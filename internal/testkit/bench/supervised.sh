@@ -56,15 +56,24 @@ ms() { "$tmp/boot" -n 1 -port "$PORT" "$@" | cut -d' ' -f1; }
 
 # mem KIND PROGRAM [ARGS...]: the program's RSS and PSS in kB (summed over
 # it and its children) after its first 200 and a second of idling.
-mem() {
-  PORT=$PORT LOG_FORMAT=json "$@" >/dev/null 2>&1 &
-  local pid=$! ok=
-  pids+=("$pid")
+# serve OUT PROGRAM [ARGS...]: starts the program, its output to OUT, and
+# waits for its first 200; its PID is left in $served.
+serve() {
+  local out=$1 ok=
+  shift
+  PORT=$PORT LOG_FORMAT=json "$@" >"$out" 2>&1 &
+  served=$!
+  pids+=("$served")
   for _ in $(seq 1 500); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$PORT" && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && head -c 12 <&3 | grep -q 200) 2>/dev/null; then ok=1; break; fi
     sleep 0.01
   done
   [ -n "$ok" ] || { echo "bench: $1 did not answer on port $PORT" >&2; exit 1; }
+}
+
+mem() {
+  serve /dev/null "$@"
+  local pid=$served
   # CPU time spent up to the first 200, summed over every thread of the
   # program and its children (schedstat: nanoseconds on a CPU).
   local cpu cpu1
@@ -112,14 +121,8 @@ done
 # request (µs) of the program's first process (for bin/hello start: the
 # supervisor).
 load() {
-  PORT=$PORT LOG_FORMAT=json "$@" >"$tmp/access.log" 2>&1 &
-  local pid=$! ok=
-  pids+=("$pid")
-  for _ in $(seq 1 500); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT" && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && head -c 12 <&3 | grep -q 200) 2>/dev/null; then ok=1; break; fi
-    sleep 0.01
-  done
-  [ -n "$ok" ] || { echo "bench: $1 did not answer on port $PORT" >&2; exit 1; }
+  serve "$tmp/access.log" "$@"
+  local pid=$served
   local c0 c1 n
   c0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   n=$("${client_cpu[@]}" wrk -t1 -c"$CONNS" -d"${LOAD_DURATION}s" "http://127.0.0.1:$PORT/" | awk '/requests in/ {print $1}')
