@@ -240,6 +240,12 @@ func (r *runner) runSupervisor(ctx context.Context, foreground bool) error {
 	if err != nil {
 		return fail(failureCode(err), err)
 	}
+	// From here on the supervisor's lines follow the app's lines written
+	// before them (see supervisor.Supervisor.Logger).
+	log = sup.Logger()
+	if recorder != nil {
+		recorder.log = log
+	}
 
 	err = sup.Run(ctx)
 	var boot *supervisor.BootError

@@ -113,8 +113,8 @@ func TestCoalesceWaitFor(t *testing.T) {
 	}{
 		{outputPipeSize, coalesceWait},
 		{4 << 20, coalesceWait},
-		{64 << 10, 625 * time.Microsecond},
-		{16 << 10, 156250 * time.Nanosecond},
+		{64 << 10, 2500 * time.Microsecond},
+		{16 << 10, 625 * time.Microsecond},
 	} {
 		if got := coalesceWaitFor(tt.size); got != tt.want {
 			t.Errorf("coalesceWaitFor(%d) = %v, want %v", tt.size, got, tt.want)

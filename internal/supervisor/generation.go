@@ -31,8 +31,9 @@ type generation struct {
 	pid     int
 	rel     Release
 	started time.Time
-	control string // its control socket
-	tail    *tail  // its last lines of output
+	control string     // its control socket
+	tail    *tail      // its last lines of output
+	out     *coalescer // reads its output pipe
 
 	ready     chan struct{} // closed on READY=1
 	readyOnce sync.Once
@@ -148,15 +149,24 @@ func (s *Supervisor) spawn(n int, rel Release, handoff string) *generation {
 		return fail(err)
 	}
 	g.pid = pid
+	g.out = newCoalescer(pr, coalesceWaitFor(pipeSize))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	g.cancel = cancel
 	g.wg.Add(2)
+	s.outMu.Lock()
+	s.outs[g.out] = struct{}{}
+	s.outMu.Unlock()
 	go func() {
 		defer g.wg.Done()
+		defer func() {
+			s.outMu.Lock()
+			delete(s.outs, g.out)
+			s.outMu.Unlock()
+		}()
 		// Under a steady stream of lines (an access log under load),
 		// read every few milliseconds, not once per line.
-		copyLines(io.MultiWriter(s.cfg.Output, g.tail), &coalescer{r: pr, wait: coalesceWaitFor(pipeSize)})
+		copyLines(io.MultiWriter(s.cfg.Output, g.tail), g.out)
 		pr.Close()
 		// The generation is gone: what it wrote last, often why it
 		// died, is not left waiting in a batch of Output.
@@ -283,14 +293,20 @@ const (
 	// crash's last words) is passed on at once.
 	coalesceAfter = 32
 	// outputPipeSize is the capacity asked for the output pipe: at
-	// 50,000 lines of 250 bytes a second, 8 times coalesceWait's worth.
-	outputPipeSize = 1 << 20
+	// 50,000 lines of 250 bytes a second, twice coalesceWait's worth.
+	// Not more: an enlarged pipe counts whole against its user's quota
+	// (fs.pipe-user-pages-soft, 64 MiB by default), and a user past it
+	// gets pipes of 8 KiB, every program of that user alike.
+	outputPipeSize = 256 << 10
+	// flushTimeout bounds how long a line of the supervisor's own waits
+	// for the app's output before it (see coalescer.flush).
+	flushTimeout = 50 * time.Millisecond
 )
 
 // coalesceWaitFor is the coalescer's wait for a pipe of size bytes:
 // coalesceWait for outputPipeSize, less in proportion for a smaller pipe,
 // so that the app can write as much while the supervisor sleeps without
-// filling it (Linux's default 64 KiB: 0.625 ms, 6.4 MB/s).
+// filling it (Linux's default 64 KiB: 2.5 ms, 26 MB/s).
 func coalesceWaitFor(size int) time.Duration {
 	if size >= outputPipeSize {
 		return coalesceWait
@@ -303,26 +319,38 @@ func coalesceWaitFor(size int) time.Duration {
 // its threads, tens of microseconds of CPU), many times what passing the
 // line on costs: an app logging a line per request made the supervisor
 // wake once per request. Once coalesceAfter reads in a row have each found
-// data within wait, the coalescer sleeps wait before each further read
+// data within wait, the coalescer pauses for wait before each further read
 // that could not have filled p, so that the lines written meanwhile are
 // read in one. A read that waits longer than wait (the app fell quiet)
 // ends it. The pipe is enlarged (see outputPipe) so that wait's worth of
 // output does not fill it and block the app.
+//
+// A pause ends early at a request on drain (see [coalescer.flush]): the
+// supervisor passes on what the app has written before it logs a line of
+// its own, so that its log keeps the order of events under load too.
 type coalescer struct {
 	r     io.Reader
 	wait  time.Duration
-	sleep func(time.Duration) // nil: time.Sleep
+	sleep func(time.Duration) // tests: instead of a pause; nil: a timer
+	drain chan chan struct{}  // flush's requests, taken during a pause
 	burst int
-	full  bool // the last read filled its buffer: more is waiting
+	full  bool            // the last read filled its buffer: more is waiting
+	acks  []chan struct{} // flush requests waiting for the pipe to be passed on
+	empty bool            // the last read emptied the pipe
+}
+
+func newCoalescer(r io.Reader, wait time.Duration) *coalescer {
+	return &coalescer{r: r, wait: wait, drain: make(chan chan struct{})}
 }
 
 func (c *coalescer) Read(p []byte) (int, error) {
-	if c.burst >= coalesceAfter && !c.full {
-		if c.sleep != nil {
-			c.sleep(c.wait)
-		} else {
-			time.Sleep(c.wait)
-		}
+	// copyLines reads again only once it has passed on every line of
+	// the last read: if that read emptied the pipe, a flush is done.
+	if c.empty {
+		c.ack()
+	}
+	if len(c.acks) == 0 && c.burst >= coalesceAfter && !c.full {
+		c.pause()
 	}
 	start := time.Now()
 	n, err := c.r.Read(p)
@@ -332,5 +360,52 @@ func (c *coalescer) Read(p []byte) (int, error) {
 		c.burst = 0
 	}
 	c.full = n == len(p)
+	// A pipe's read returns less than asked only when it holds no more.
+	c.empty = !c.full
+	if err != nil {
+		c.ack()
+	}
 	return n, err
+}
+
+// pause waits for c.wait, or until flush asks to pass on the pipe now.
+func (c *coalescer) pause() {
+	if c.sleep != nil {
+		c.sleep(c.wait)
+		return
+	}
+	t := time.NewTimer(c.wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case ack := <-c.drain:
+		c.acks = append(c.acks, ack)
+	}
+}
+
+func (c *coalescer) ack() {
+	for _, a := range c.acks {
+		close(a)
+	}
+	c.acks = c.acks[:0]
+}
+
+// flush has a pausing coalescer read the pipe at once and waits, at most
+// timeout, until what it held has been passed on. It reports whether it
+// waited: a coalescer that is not pausing reads as soon as the app writes,
+// and has nothing waiting to be passed on.
+func (c *coalescer) flush(timeout time.Duration) bool {
+	ack := make(chan struct{})
+	select {
+	case c.drain <- ack:
+	default:
+		return false
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-ack:
+	case <-t.C:
+	}
+	return true
 }

@@ -1,7 +1,9 @@
 package supervisor
 
 import (
+	"bytes"
 	"io"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,4 +34,52 @@ func TestOutputPipe(t *testing.T) {
 	if err != nil || string(b) != "hello\n" {
 		t.Errorf("read %q, %v; want %q", b, err, "hello\n")
 	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for one writer and one reader.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// A pausing coalescer passes on what the pipe holds when flush asks,
+// before flush returns: the supervisor's own line follows the app's lines
+// written before it, however long the pause would have been.
+func TestCoalescerFlush(t *testing.T) {
+	r, w, _, err := outputPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	c := newCoalescer(r, time.Hour)
+	c.burst = coalesceAfter // a busy stream: every read pauses first
+	var out lockedBuffer
+	done := make(chan struct{})
+	go func() { copyLines(&out, c); r.Close(); close(done) }()
+	const lines = "one\ntwo\nthree\n"
+	if _, err := w.Write([]byte(lines)); err != nil {
+		t.Fatal(err)
+	}
+	// The copier pauses before its first read; flush reaches it there.
+	for !c.flush(10 * time.Second) {
+		time.Sleep(time.Millisecond)
+	}
+	if got := out.String(); got != lines {
+		t.Errorf("after flush the copier passed on %q, want %q", got, lines)
+	}
+	w.Close()
+	c.flush(time.Second) // ends the pause; the read finds EOF
+	<-done
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"sync"
@@ -43,6 +44,9 @@ type Supervisor struct {
 	next      int
 	live      map[*generation]struct{}
 	rel       Release // what the next generation runs
+
+	outMu sync.Mutex
+	outs  map[*coalescer]struct{} // the live generations' output readers
 }
 
 // Release is what a generation runs.
@@ -77,7 +81,7 @@ func New(cfg Config) (*Supervisor, error) {
 	case cfg.Tmp == "":
 		return nil, errors.New("supervisor: Config.Tmp is required")
 	}
-	return &Supervisor{
+	s := &Supervisor{
 		rel:      Release{Binary: cfg.Binary, Version: cfg.Version},
 		cfg:      cfg.withDefaults(),
 		started:  time.Now(),
@@ -85,7 +89,52 @@ func New(cfg Config) (*Supervisor, error) {
 		stopc:    make(chan struct{}),
 		done:     make(chan struct{}),
 		live:     map[*generation]struct{}{},
-	}, nil
+		outs:     map[*coalescer]struct{}{},
+	}
+	s.cfg.Logger = slog.New(&flushHandler{h: s.cfg.Logger.Handler(), s: s})
+	return s, nil
+}
+
+// Logger is the supervisor's logger: Config.Logger, each of whose lines
+// first passes on what the app has written before it. Log through it
+// what should read in order with the app's output.
+func (s *Supervisor) Logger() *slog.Logger { return s.cfg.Logger }
+
+// flushOutputs passes on what the live generations have written and the
+// supervisor has not read yet (see coalescer.flush), before a line of its
+// own.
+func (s *Supervisor) flushOutputs() {
+	s.outMu.Lock()
+	outs := make([]*coalescer, 0, len(s.outs))
+	for c := range s.outs {
+		outs = append(outs, c)
+	}
+	s.outMu.Unlock()
+	for _, c := range outs {
+		c.flush(flushTimeout)
+	}
+}
+
+// flushHandler is the supervisor's logger: each of its lines follows the
+// app's lines written before it.
+type flushHandler struct {
+	h slog.Handler
+	s *Supervisor
+}
+
+func (f *flushHandler) Enabled(ctx context.Context, l slog.Level) bool { return f.h.Enabled(ctx, l) }
+
+func (f *flushHandler) Handle(ctx context.Context, r slog.Record) error {
+	f.s.flushOutputs()
+	return f.h.Handle(ctx, r)
+}
+
+func (f *flushHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &flushHandler{h: f.h.WithAttrs(as), s: f.s}
+}
+
+func (f *flushHandler) WithGroup(name string) slog.Handler {
+	return &flushHandler{h: f.h.WithGroup(name), s: f.s}
 }
 
 // Run starts the first generation, calls [Config].Started, and waits until
