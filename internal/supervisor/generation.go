@@ -258,7 +258,9 @@ func (s *Supervisor) finish(g *generation) {
 	select {
 	case <-done:
 	case <-time.After(time.Second):
-		// A grandchild holds the output pipe; its lines keep flowing.
+		// A grandchild holds the output pipe; its lines keep flowing,
+		// and the copier keeps a thread in read(2) (the pipe is outside
+		// the poller, see outputPipe) until the last writer lets go.
 	}
 	if g.control != "" {
 		os.Remove(g.control)
