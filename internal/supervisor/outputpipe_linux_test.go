@@ -1,12 +1,11 @@
 package supervisor
 
 import (
-	"bytes"
 	"io"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/relkit/relkit/internal/testkit"
 	"golang.org/x/sys/unix"
 )
 
@@ -36,24 +35,6 @@ func TestOutputPipe(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer safe for one writer and one reader.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // A pausing coalescer passes on what the pipe holds when flush asks,
 // before flush returns: the supervisor's own line follows the app's lines
 // written before it, however long the pause would have been.
@@ -65,7 +46,7 @@ func TestCoalescerFlush(t *testing.T) {
 	defer w.Close()
 	c := newCoalescer(r, time.Hour)
 	c.burst = coalesceAfter // a busy stream: every read pauses first
-	var out lockedBuffer
+	var out testkit.Buffer
 	done := make(chan struct{})
 	go func() { copyLines(&out, c); r.Close(); close(done) }()
 	const lines = "one\ntwo\nthree\n"

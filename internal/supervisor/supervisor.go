@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -105,10 +107,7 @@ func (s *Supervisor) Logger() *slog.Logger { return s.cfg.Logger }
 // own.
 func (s *Supervisor) flushOutputs() {
 	s.outMu.Lock()
-	outs := make([]*coalescer, 0, len(s.outs))
-	for c := range s.outs {
-		outs = append(outs, c)
-	}
+	outs := slices.Collect(maps.Keys(s.outs))
 	s.outMu.Unlock()
 	for _, c := range outs {
 		c.flush(flushTimeout)
