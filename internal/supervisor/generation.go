@@ -290,8 +290,8 @@ const (
 	// coalesceWait is how long a busy stream is left to collect in a
 	// pipe of outputPipeSize bytes before the next read.
 	coalesceWait = 10 * time.Millisecond
-	// coalesceAfter reads, each within coalesceWait of the one before,
-	// make a stream busy. A burst of lines shorter than that (a boot, a
+	// coalesceAfter reads in a row, each finding data within
+	// coalesceWait, make a stream busy. A burst of lines shorter than that (a boot, a
 	// crash's last words) is passed on at once.
 	coalesceAfter = 32
 	// outputPipeSize is the capacity asked for the output pipe: at
