@@ -2,8 +2,6 @@ package upgradetest
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -50,23 +48,13 @@ func TestSupervisorPassesOnABusyLogInBatches(t *testing.T) {
 	s := install(t, "hello", helloV1.get(t))
 	s.start()
 	const requests = 4000
-	c := &http.Client{Timeout: 10 * time.Second}
-	url := fmt.Sprintf("http://127.0.0.1:%d/batch", s.port)
 	// Warm up the connection and the supervisor's threads.
-	get := func() {
-		resp, err := c.Get(url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-	}
 	for range 50 {
-		get()
+		s.hit("/batch")
 	}
 	before := sleeps(t, s.pid())
 	for range requests {
-		get()
+		s.hit("/batch")
 	}
 	after := sleeps(t, s.pid())
 	// Every line arrives: the 50 warm-up requests and the measured ones.
